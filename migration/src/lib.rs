@@ -1,0 +1,26 @@
+//! Database migrations of Guildhall. One file per change, named for what it does; the same
+//! migrations run on SQLite and PostgreSQL.
+
+pub use sea_orm_migration;
+use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_create_accounts;
+mod m20261123_000002_create_sessions;
+mod m20261123_000003_create_signing_keys;
+mod m20261123_000004_create_api_tokens;
+mod m20261123_000005_create_audit_logs;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_create_accounts::Migration),
+            Box::new(m20261123_000002_create_sessions::Migration),
+            Box::new(m20261123_000003_create_signing_keys::Migration),
+            Box::new(m20261123_000004_create_api_tokens::Migration),
+            Box::new(m20261123_000005_create_audit_logs::Migration),
+        ]
+    }
+}

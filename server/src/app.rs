@@ -1,0 +1,227 @@
+//! Assembles the server: state, routes, the OpenAPI document, and the listener.
+
+use std::{net::SocketAddr, sync::Arc};
+
+use poem::{
+    Endpoint, EndpointExt, IntoEndpoint, Route, Server,
+    listener::{Acceptor, Listener, TcpListener},
+    web::Data,
+};
+use poem_openapi::{ApiResponse, Object, OpenApi, OpenApiService, Tags, payload::PlainText};
+use tokio::{sync::oneshot, task::JoinHandle};
+
+use crate::{
+    AppState,
+    clock::SharedClock,
+    config::Config,
+    crypto::MasterKey,
+    db,
+    error::{ApiError, ApiResult, ErrorKind},
+    http::{self, Metrics},
+    instance::{self, api::InstanceApi},
+    json::BodyLimit,
+    keys::{KeyStore, api::KeysApi},
+    passwords::PasswordHasher,
+    sessions::api::SessionsApi,
+    tokens::api::TokensApi,
+    users::api::UsersApi,
+};
+
+#[derive(Tags)]
+pub enum Tag {
+    /// Sign-up, sign-in, refresh, sign-out and the current user.
+    Auth,
+    /// Personal API tokens.
+    Tokens,
+    /// Instance users (instance admins only).
+    Users,
+    /// Instance settings (instance admins only).
+    Instance,
+    /// Signing keys and the JWKS.
+    Keys,
+    /// Instance administration.
+    Admin,
+    /// Health, readiness and metrics.
+    Ops,
+}
+
+pub struct OpsApi;
+
+#[derive(Object)]
+pub struct Health {
+    /// `ok`
+    pub status: String,
+}
+
+#[derive(ApiResponse)]
+pub enum MetricsResponse {
+    /// Prometheus text exposition format.
+    #[oai(status = 200)]
+    Ok(PlainText<String>),
+}
+
+#[OpenApi]
+impl OpsApi {
+    /// Liveness: answers while the process runs.
+    #[oai(path = "/healthz", method = "get", tag = "Tag::Ops", operation_id = "healthz")]
+    async fn healthz(&self) -> poem_openapi::payload::Json<Health> {
+        poem_openapi::payload::Json(Health { status: "ok".into() })
+    }
+
+    /// Readiness: answers 200 when the database answers, 503 otherwise.
+    #[oai(path = "/readyz", method = "get", tag = "Tag::Ops", operation_id = "readyz")]
+    async fn readyz(&self, state: Data<&AppState>) -> ApiResult<poem_openapi::payload::Json<Health>> {
+        db::ping(&state.db).await.map_err(|e| {
+            tracing::warn!(error = %e, "database not ready");
+            ApiError::new(ErrorKind::Unavailable, "UNAVAILABLE", "the database does not answer")
+        })?;
+        Ok(poem_openapi::payload::Json(Health { status: "ok".into() }))
+    }
+
+    /// Request counts and latency histograms per operation, for Prometheus.
+    #[oai(path = "/metrics", method = "get", tag = "Tag::Ops", operation_id = "metrics")]
+    async fn metrics(&self, state: Data<&AppState>) -> MetricsResponse {
+        MetricsResponse::Ok(PlainText(state.metrics.render()))
+    }
+}
+
+type Apis = (SessionsApi, TokensApi, UsersApi, InstanceApi, KeysApi, OpsApi);
+
+fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (SessionsApi, TokensApi, UsersApi, InstanceApi, KeysApi, OpsApi),
+        "Guildhall",
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "A standards-first, multi-tenant identity server. Errors are RFC 9457 problem details \
+         with a stable `code`. Lists page with `limit` and an opaque `cursor`.",
+    )
+}
+
+/// The OpenAPI document, as `guildhall openapi` prints it and `/openapi.json` serves it.
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+/// Everything the server needs, loaded from configuration: the database (migrated), instance
+/// settings, the master key and signing keys (both created on first start).
+pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<AppState> {
+    let master = if config.master_key.is_empty() {
+        std::fs::create_dir_all(&config.data_dir)?;
+        MasterKey::load_or_create(&config.data_dir)?
+    } else {
+        MasterKey::from_base64(config.master_key.expose()).map_err(|e| anyhow::anyhow!("master_key: {e}"))?
+    };
+    let database = db::connect(&config).await?;
+    db::migrate(&database).await?;
+    instance::service::ensure(&database, &config.instance, clock.now()).await.map_err(api_to_anyhow)?;
+    let overlap = chrono::Duration::seconds(
+        i64::try_from(config.tokens.access_ttl_seconds + config.tokens.leeway_seconds).unwrap_or(i64::MAX),
+    );
+    let keys = KeyStore::new(database.clone(), master, clock.clone(), overlap);
+    keys.init().await.map_err(api_to_anyhow)?;
+    Ok(AppState {
+        db: database,
+        passwords: Arc::new(PasswordHasher::new(&config.passwords)?),
+        config: Arc::new(config),
+        keys: Arc::new(keys),
+        clock,
+        metrics: Arc::new(Metrics::new()?),
+    })
+}
+
+pub fn api_to_anyhow(err: ApiError) -> anyhow::Error {
+    match err.source_error() {
+        Some(source) => anyhow::anyhow!("{err}: {source:#}"),
+        None => anyhow::anyhow!("{err}"),
+    }
+}
+
+/// The whole HTTP application.
+pub fn routes(state: AppState) -> impl Endpoint {
+    let api = api_service();
+    let spec = api.spec_endpoint();
+    let docs = api.swagger_ui();
+    let limit = BodyLimit(state.config.max_body_bytes);
+    Route::new()
+        .at("/openapi.json", spec)
+        .nest("/docs", docs)
+        .nest("/", api.into_endpoint())
+        .around(http::observe)
+        .data(state)
+        .data(limit)
+}
+
+/// A server listening in the background; dropping it does not stop it, `stop` does.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    pub state: AppState,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Binds `config.bind` (port 0 picks a free port), builds the state and serves.
+    pub async fn start(mut config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let acceptor = TcpListener::bind(config.bind).into_acceptor().await?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .ok_or_else(|| anyhow::anyhow!("the listener has no address"))?;
+        if config.public_base_url == format!("http://{}", config.bind) && config.bind.port() == 0 {
+            config.public_base_url = format!("http://{addr}");
+        }
+        let state = build_state(config, clock).await?;
+        let app = routes(state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let handle = tokio::spawn(async move {
+            Server::new_with_acceptor(acceptor)
+                .run_with_graceful_shutdown(
+                    app,
+                    async {
+                        let _ = rx.await;
+                    },
+                    Some(std::time::Duration::from_secs(5)),
+                )
+                .await
+        });
+        Ok(Self { addr, state, shutdown: Some(tx), handle })
+    }
+
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.handle.await.unwrap_or(Ok(()))
+    }
+
+    /// Serves until the process gets Ctrl-C or SIGTERM.
+    pub async fn wait_for_signal(self) -> std::io::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.stop().await
+    }
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(s) => s,
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+                return;
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

@@ -1,0 +1,181 @@
+//! The HTTP edge: request ids, per-request tracing spans, Prometheus metrics, and turning every
+//! error (ours, poem's, poem-openapi's) into one problem+json response.
+
+use std::time::Instant;
+
+use poem::{Endpoint, FromRequest, IntoResponse, Request, RequestBody, Response, http::HeaderValue};
+use poem_openapi::OperationId;
+use prometheus::{Encoder, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry, TextEncoder};
+use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorKind};
+
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
+
+/// Who sent a request and under which id; recorded in audit entries.
+#[derive(Clone, Debug, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+impl RequestMeta {
+    /// For work started outside HTTP (the command line).
+    pub fn system(label: &str) -> Self {
+        Self { request_id: format!("{label}-{}", uuid::Uuid::now_v7()), ip: None, user_agent: None }
+    }
+}
+
+impl<'a> FromRequest<'a> for RequestMeta {
+    async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(req.extensions().get::<RequestMeta>().cloned().unwrap_or_default())
+    }
+}
+
+pub struct Metrics {
+    registry: Registry,
+    requests: IntCounterVec,
+    latency: HistogramVec,
+}
+
+impl Metrics {
+    pub fn new() -> Result<Self, prometheus::Error> {
+        let registry = Registry::new();
+        let requests = IntCounterVec::new(
+            Opts::new("guildhall_http_requests_total", "HTTP requests by route, method and status"),
+            &["route", "method", "status"],
+        )?;
+        let latency = HistogramVec::new(
+            HistogramOpts::new("guildhall_http_request_duration_seconds", "HTTP request latency by route")
+                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+            &["route", "method"],
+        )?;
+        registry.register(Box::new(requests.clone()))?;
+        registry.register(Box::new(latency.clone()))?;
+        Ok(Self { registry, requests, latency })
+    }
+
+    fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
+        self.latency.with_label_values(&[route, method]).observe(seconds);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = Vec::new();
+        if TextEncoder::new().encode(&self.registry.gather(), &mut out).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+/// Routes outside the OpenAPI operations that get their own metrics label.
+const PLAIN_ROUTES: &[&str] = &["/openapi.json", "/docs"];
+
+fn request_id_from(req: &Request) -> String {
+    req.headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(|| uuid::Uuid::now_v7().to_string(), str::to_string)
+}
+
+/// Wraps the whole app: every request gets an id, a span, a metrics sample, and every error
+/// leaves as problem+json.
+pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let start = Instant::now();
+    let request_id = request_id_from(&req);
+    let meta = RequestMeta {
+        request_id: request_id.clone(),
+        ip: req.remote_addr().as_socket_addr().map(|a| a.ip().to_string()),
+        user_agent: req
+            .headers()
+            .get(poem::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(512).collect()),
+    };
+    req.extensions_mut().insert(meta);
+    let method = req.method().to_string();
+    let path = req.uri().path().to_string();
+    let metrics = req.data::<crate::AppState>().map(|s| s.metrics.clone());
+    let span = tracing::info_span!("request", %method, %path, %request_id);
+
+    let result = ep.call(req).instrument(span.clone()).await;
+    let (mut resp, route) = match result {
+        Ok(resp) => {
+            let resp = resp.into_response();
+            let route = resp.data::<OperationId>().map(|o| o.0.to_string());
+            (resp, route)
+        }
+        Err(err) => {
+            let route = err.data::<OperationId>().map(|o| o.0.to_string());
+            let _enter = span.enter();
+            (render_error(err, &request_id), route)
+        }
+    };
+    let route = route.unwrap_or_else(|| {
+        PLAIN_ROUTES
+            .iter()
+            .find(|r| path == **r || path.starts_with(&format!("{r}/")))
+            .map_or_else(|| "unmatched".to_string(), |r| r.to_string())
+    });
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    let elapsed = start.elapsed();
+    let status = resp.status().as_u16();
+    if let Some(metrics) = metrics {
+        metrics.observe(&route, &method, status, elapsed.as_secs_f64());
+    }
+    span.in_scope(|| {
+        tracing::info!(%route, status, latency_ms = elapsed.as_secs_f64() * 1000.0, "request");
+    });
+    Ok(resp)
+}
+
+/// Maps any error that reached the edge to its problem response.
+fn render_error(err: poem::Error, request_id: &str) -> Response {
+    use poem_openapi::error::{
+        AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
+    };
+    let api = if let Some(api) = err.downcast_ref::<ApiError>() {
+        if let Some(source) = api.source_error() {
+            tracing::error!(error = %format!("{source:#}"), "internal error");
+        }
+        return api.to_response(Some(request_id));
+    } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        ApiError::validation(e.name, e.reason.clone())
+    } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
+        ApiError::validation(e.name, e.reason.clone())
+    } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
+        ApiError::validation("body", e.reason.clone())
+    } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
+        ApiError::new(ErrorKind::UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", format!("{e}; send application/json"))
+    } else if err.is::<AuthorizationError>() {
+        ApiError::unauthenticated("UNAUTHENTICATED", "send `Authorization: Bearer <token>`")
+    } else {
+        let status = err.status();
+        if status.is_server_error() {
+            tracing::error!(error = %err, "internal error");
+            ApiError::from_status(status, "internal error")
+        } else {
+            let detail = match status.as_u16() {
+                404 => "no such resource".to_string(),
+                405 => "method not allowed on this resource".to_string(),
+                413 => "the request body is too large".to_string(),
+                _ => err.to_string(),
+            };
+            ApiError::from_status(status, detail)
+        }
+    };
+    api.to_response(Some(request_id))
+}
+
+/// An empty success.
+#[derive(poem_openapi::ApiResponse)]
+pub enum NoContent {
+    /// Done; nothing to return.
+    #[oai(status = 204)]
+    NoContent,
+}

@@ -1,0 +1,103 @@
+use chrono::{DateTime, Utc};
+use guildhall_entities::instance_settings;
+use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
+
+use crate::{
+    audit::{self, Actor, AuditEvent},
+    config::InstanceDefaults,
+    db::{self, Db},
+    error::ApiError,
+    http::RequestMeta,
+};
+
+const ROW_ID: i32 = 1;
+
+pub type Settings = instance_settings::Model;
+
+/// Creates the settings row from the configured defaults if it does not exist yet.
+pub async fn ensure(db: &Db, defaults: &InstanceDefaults, now: DateTime<Utc>) -> Result<(), ApiError> {
+    if instance_settings::Entity::find_by_id(ROW_ID).one(db).await?.is_some() {
+        return Ok(());
+    }
+    let row = instance_settings::ActiveModel {
+        id: Set(ROW_ID),
+        signup_open: Set(defaults.signup_open),
+        approval_required: Set(defaults.approval_required),
+        password_min_length: Set(to_i32(defaults.password_min_length)),
+        max_login_attempts: Set(to_i32(defaults.max_login_attempts)),
+        lockout_minutes: Set(to_i32(defaults.lockout_minutes)),
+        updated_at: Set(now),
+    };
+    match instance_settings::Entity::insert(row).exec_without_returning(db).await {
+        Ok(_) => Ok(()),
+        // Another node created it first.
+        Err(e) if matches!(e.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_))) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn to_i32(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C) -> Result<Settings, ApiError> {
+    instance_settings::Entity::find_by_id(ROW_ID)
+        .one(db)
+        .await?
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("instance settings row is missing")))
+}
+
+/// A partial update: `None` leaves a setting as it is.
+#[derive(Debug, Default)]
+pub struct SettingsChange {
+    pub signup_open: Option<bool>,
+    pub approval_required: Option<bool>,
+    pub password_min_length: Option<i32>,
+    pub max_login_attempts: Option<i32>,
+    pub lockout_minutes: Option<i32>,
+}
+
+pub async fn update(
+    db: &Db,
+    actor: Actor,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    change: SettingsChange,
+) -> Result<Settings, ApiError> {
+    let tx = db::begin_write(db).await?;
+    let before = get(&tx).await?;
+    let mut row = before.clone().into_active_model();
+    let mut changed = serde_json::Map::new();
+    macro_rules! apply {
+        ($field:ident) => {
+            if let Some(value) = change.$field {
+                if value != before.$field {
+                    changed.insert(
+                        stringify!($field).into(),
+                        serde_json::json!({ "from": before.$field, "to": value }),
+                    );
+                    row.$field = Set(value);
+                }
+            }
+        };
+    }
+    apply!(signup_open);
+    apply!(approval_required);
+    apply!(password_min_length);
+    apply!(max_login_attempts);
+    apply!(lockout_minutes);
+    if changed.is_empty() {
+        return Ok(before);
+    }
+    row.updated_at = Set(now);
+    let after = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(actor, "instance.settings_updated").details(serde_json::Value::Object(changed)),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(after)
+}

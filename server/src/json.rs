@@ -1,0 +1,160 @@
+//! `JsonBody<T>`: the request body extractor of every JSON operation. The OpenAPI schema comes
+//! from `T`'s poem-openapi `Type`; parsing goes through serde with the path of the failing field
+//! tracked, so a bad body is a 400 `VALIDATION_ERROR` that names the field. The body is read
+//! with the configured size limit (413 past it).
+
+use std::ops::Deref;
+
+use poem::{Request, RequestBody};
+use poem_openapi::{
+    impl_apirequest_for_payload,
+    payload::{ParsePayload, Payload},
+    registry::{MetaSchemaRef, Registry},
+    types::Type,
+};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ErrorKind};
+
+/// The largest body a request may carry; installed into request data by the app.
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+pub struct JsonBody<T>(pub T);
+
+impl<T> Deref for JsonBody<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Type> Payload for JsonBody<T> {
+    const CONTENT_TYPE: &'static str = "application/json";
+
+    fn check_content_type(content_type: &str) -> bool {
+        let essence = content_type.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        T::schema_ref()
+    }
+
+    fn register(registry: &mut Registry) {
+        T::register(registry);
+    }
+}
+
+impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        let limit = request.data::<BodyLimit>().map_or(1 << 20, |l| l.0);
+        let body = body.take()?;
+        let bytes = body.into_bytes_limit(limit).await.map_err(|e| match e {
+            poem::error::ReadBodyError::PayloadTooLarge => ApiError::new(
+                ErrorKind::PayloadTooLarge,
+                "PAYLOAD_TOO_LARGE",
+                format!("the request body is larger than {limit} bytes"),
+            ),
+            other => ApiError::validation("body", other.to_string()),
+        })?;
+        Ok(Self(parse(&bytes)?))
+    }
+}
+
+impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned);
+
+/// Parses JSON into `T`, naming the field at fault on failure.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(ApiError::validation("body", "a JSON body is required"));
+    }
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let inner = e.inner();
+        if inner.is_syntax() || inner.is_eof() {
+            return ApiError::validation("body", format!("malformed JSON: {inner}"));
+        }
+        let (field, message) = describe_error(e.path(), &strip_position(&inner.to_string()));
+        ApiError::validation(if field.is_empty() { "body".into() } else { field }, message)
+    })?;
+    de.end().map_err(|e| ApiError::validation("body", format!("malformed JSON: {e}")))?;
+    Ok(value)
+}
+
+fn strip_position(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_string(),
+        None => message.to_string(),
+    }
+}
+
+/// Turns serde's path and message into `(field, message)`. serde reports a missing or unknown
+/// field at its parent's path, with the field's name quoted in the message; move it into the path.
+pub fn describe_error(path: &serde_path_to_error::Path, message: &str) -> (String, String) {
+    let parent = path.to_string();
+    let parent = if parent == "." { String::new() } else { parent };
+    for prefix in ["missing field `", "unknown field `"] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            if let Some(end) = rest.find('`') {
+                let name = &rest[..end];
+                let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+                let message = if prefix.starts_with("missing") {
+                    "is required".to_string()
+                } else {
+                    "is not a known field".to_string()
+                };
+                return (field, message);
+            }
+        }
+    }
+    (parent, message.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        name: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        email: String,
+        age: Option<u32>,
+        inner: Option<Inner>,
+    }
+
+    fn field_of(body: &str) -> String {
+        let err = parse::<Outer>(body.as_bytes()).unwrap_err();
+        err.to_problem(None).errors[0].field.clone()
+    }
+
+    #[test]
+    fn bad_bodies_name_their_field() {
+        for (body, field) in [
+            ("", "body"),
+            ("{", "body"),
+            ("[1]", "body"),
+            ("{}", "email"),
+            (r#"{"email": 5}"#, "email"),
+            (r#"{"email": "a", "age": "x"}"#, "age"),
+            (r#"{"email": "a", "inner": {}}"#, "inner.name"),
+            (r#"{"email": "a", "inner": {"name": "n", "x": 1}}"#, "inner.x"),
+            (r#"{"email": "a", "bogus": 1}"#, "bogus"),
+            (r#"{"email": "a"} trailing"#, "body"),
+        ] {
+            assert_eq!(field_of(body), field, "{body}");
+        }
+    }
+}

@@ -1,0 +1,109 @@
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
+
+use crate::{
+    AppState,
+    app::Tag,
+    audit::{self, Actor, AuditEvent},
+    auth::BearerAuth,
+    db,
+    error::{ApiError, ApiResult},
+    http::RequestMeta,
+};
+
+pub struct KeysApi;
+
+/// One public key (RFC 7517).
+#[derive(Object)]
+pub struct Jwk {
+    pub kty: String,
+    pub crv: String,
+    pub x: String,
+    pub y: String,
+    pub kid: String,
+    #[oai(rename = "use")]
+    pub use_: String,
+    pub alg: String,
+}
+
+/// The JSON Web Key Set that verifies Guildhall's access tokens.
+#[derive(Object)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
+#[derive(ApiResponse)]
+pub enum JwksResponse {
+    /// The current and recently retired public keys.
+    #[oai(status = 200)]
+    Ok(
+        Json<Jwks>,
+        #[oai(header = "Cache-Control")] String,
+    ),
+}
+
+#[derive(Object)]
+pub struct RotatedKey {
+    /// The id (`kid`) of the new active key.
+    pub kid: String,
+}
+
+#[OpenApi]
+impl KeysApi {
+    /// The JSON Web Key Set (public keys) that verifies access tokens.
+    #[oai(path = "/.well-known/jwks.json", method = "get", tag = "Tag::Keys", operation_id = "get_jwks")]
+    async fn get_jwks(&self, state: Data<&AppState>) -> ApiResult<JwksResponse> {
+        let set = state.keys.current().await?;
+        let keys = set
+            .jwks
+            .iter()
+            .map(|k| Jwk {
+                kty: k.kty.clone(),
+                crv: k.crv.clone(),
+                x: k.x.clone(),
+                y: k.y.clone(),
+                kid: k.kid.clone(),
+                use_: k.use_.clone(),
+                alg: k.alg.clone(),
+            })
+            .collect();
+        Ok(JwksResponse::Ok(Json(Jwks { keys }), "public, max-age=60".into()))
+    }
+
+    /// Rotate the signing key: a new key signs from now on; the old public key stays in the
+    /// JWKS until the tokens it signed have expired.
+    ///
+    /// Requires an instance admin.
+    #[oai(
+        path = "/api/v1/admin/signing-keys/rotate",
+        method = "post",
+        tag = "Tag::Admin",
+        operation_id = "rotate_signing_key"
+    )]
+    async fn rotate_signing_key(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        meta: RequestMeta,
+    ) -> ApiResult<Json<RotatedKey>> {
+        auth.0.require_instance_admin()?;
+        let kid = rotate(&state, Actor::User(auth.0.user_id), &meta).await?;
+        Ok(Json(RotatedKey { kid }))
+    }
+}
+
+/// Rotates the key and records it; used by the API and by `guildhall keys rotate`.
+pub async fn rotate(state: &AppState, actor: Actor, meta: &RequestMeta) -> Result<String, ApiError> {
+    let tx = db::begin_write(&state.db).await?;
+    let kid = state.keys.rotate(&tx).await?;
+    audit::record(
+        &tx,
+        state.clock.now(),
+        meta,
+        AuditEvent::new(actor, "signing_key.rotated").target("signing_key", &kid),
+    )
+    .await?;
+    tx.commit().await?;
+    state.keys.reload().await?;
+    Ok(kid)
+}

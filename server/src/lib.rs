@@ -1,0 +1,43 @@
+//! Guildhall: a standards-first, multi-tenant identity server.
+//!
+//! Areas own their handlers (`api.rs`), wire types (`types.rs`) and rules (`service.rs`);
+//! `app.rs` assembles them. Request paths never panic: unwrap, expect, panic and indexing are
+//! denied outside tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
+
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod instance;
+pub mod json;
+pub mod keys;
+pub mod orgs;
+pub mod paging;
+pub mod passwords;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+use std::sync::Arc;
+
+pub use app::{RunningServer, openapi_json};
+
+/// What every handler may reach: passed in through request data, never a global.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: db::Db,
+    pub config: Arc<config::Config>,
+    pub keys: Arc<keys::KeyStore>,
+    pub clock: clock::SharedClock,
+    pub passwords: Arc<passwords::PasswordHasher>,
+    pub metrics: Arc<http::Metrics>,
+}

@@ -1,0 +1,179 @@
+use chrono::{DateTime, Utc};
+use guildhall_entities::{membership, org};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+/// The built-in roles. Custom roles are org-defined keys stored the same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Owner,
+    Admin,
+    Member,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Owner => "owner",
+            Self::Admin => "admin",
+            Self::Member => "member",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MembershipStatus {
+    Active,
+    Suspended,
+}
+
+impl MembershipStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "active",
+            Self::Suspended => "suspended",
+        }
+    }
+}
+
+/// The org a session acts in, with the caller's role there.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ActiveOrg {
+    pub id: Uuid,
+    pub name: String,
+    pub slug: String,
+    pub role: String,
+}
+
+const MAX_SLUG: usize = 48;
+
+/// Lowercase ASCII letters and digits joined by single dashes.
+pub fn slugify(name: &str) -> String {
+    let mut slug = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= MAX_SLUG {
+            break;
+        }
+    }
+    let slug = slug.trim_matches('-').to_string();
+    if slug.is_empty() { "org".to_string() } else { slug }
+}
+
+/// A slug derived from `name` that no org uses yet.
+async fn free_slug<C: ConnectionTrait>(db: &C, name: &str) -> Result<String, ApiError> {
+    let base = slugify(name);
+    let taken: Vec<String> = org::Entity::find()
+        .select_only()
+        .column(org::Column::Slug)
+        .filter(org::Column::Slug.starts_with(&base))
+        .into_tuple()
+        .all(db)
+        .await?;
+    if !taken.contains(&base) {
+        return Ok(base);
+    }
+    let mut n = 2;
+    loop {
+        let candidate = format!("{base}-{n}");
+        if !taken.contains(&candidate) {
+            return Ok(candidate);
+        }
+        n += 1;
+    }
+}
+
+/// Creates an org with `owner` as its owner.
+pub async fn create_with_owner<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    name: &str,
+    owner: Uuid,
+) -> Result<ActiveOrg, ApiError> {
+    let slug = free_slug(db, name).await?;
+    let id = Uuid::now_v7();
+    org::Entity::insert(org::ActiveModel {
+        id: Set(id),
+        name: Set(name.to_string()),
+        slug: Set(slug.clone()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    membership::Entity::insert(membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(id),
+        user_id: Set(owner),
+        role: Set(Role::Owner.as_str().into()),
+        status: Set(MembershipStatus::Active.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(ActiveOrg { id, name: name.to_string(), slug, role: Role::Owner.as_str().into() })
+}
+
+/// The user's active membership in `org_id`, if any.
+pub async fn active_membership<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<ActiveOrg>, ApiError> {
+    let found = membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .find_also_related(org::Entity)
+        .one(db)
+        .await?;
+    Ok(found.and_then(|(m, o)| o.map(|o| ActiveOrg { id: o.id, name: o.name, slug: o.slug, role: m.role })))
+}
+
+/// The org a new session starts in: the user's default org if they are still an active member,
+/// else the org they joined first.
+pub async fn starting_org<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    default_org: Option<Uuid>,
+) -> Result<Option<ActiveOrg>, ApiError> {
+    if let Some(org_id) = default_org {
+        if let Some(found) = active_membership(db, org_id, user_id).await? {
+            return Ok(Some(found));
+        }
+    }
+    let first = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .order_by_asc(membership::Column::CreatedAt)
+        .find_also_related(org::Entity)
+        .one(db)
+        .await?;
+    Ok(first.and_then(|(m, o)| o.map(|o| ActiveOrg { id: o.id, name: o.name, slug: o.slug, role: m.role })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::slugify;
+
+    #[test]
+    fn slugs_are_url_safe() {
+        for (name, slug) in [
+            ("Acme Corp", "acme-corp"),
+            ("  Ünïcode & Co!! ", "n-code-co"),
+            ("---", "org"),
+            ("a".repeat(100).as_str(), &"a".repeat(48)),
+        ] {
+            assert_eq!(slugify(name), slug, "{name}");
+        }
+    }
+}

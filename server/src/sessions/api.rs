@@ -1,0 +1,111 @@
+use poem::web::Data;
+use poem_openapi::{OpenApi, payload::Json};
+
+use super::{
+    service::{self, NewSignup, SignedIn, SignupOutcome},
+    types::*,
+};
+use crate::{
+    AppState,
+    app::Tag,
+    auth::{BearerAuth, Credential},
+    error::{ApiError, ApiResult},
+    http::{NoContent, RequestMeta},
+    json::JsonBody,
+    orgs,
+    users::{self, types::UserResponse},
+};
+
+pub struct SessionsApi;
+
+impl From<SignedIn> for TokenResponse {
+    fn from(s: SignedIn) -> Self {
+        Self {
+            access_token: s.access_token,
+            refresh_token: s.refresh_token,
+            token_type: TokenType::Bearer,
+            expires_in: s.expires_in,
+            user: s.user.into(),
+            org: s.org.map(Into::into),
+        }
+    }
+}
+
+#[OpenApi]
+impl SessionsApi {
+    /// Create an account with its own organization. The first account of the instance becomes
+    /// an instance admin. Answers 201 with tokens, or 202 when the account waits for approval.
+    #[oai(path = "/api/v1/auth/signup", method = "post", tag = "Tag::Auth", operation_id = "signup")]
+    async fn signup(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<SignupRequest>,
+    ) -> ApiResult<SignupResponse> {
+        let SignupRequest { email, password, org_name } = body.0;
+        match service::signup(&state, &meta, NewSignup { email, password, org_name }).await? {
+            SignupOutcome::SignedIn(signed_in) => Ok(SignupResponse::Created(Json((*signed_in).into()))),
+            SignupOutcome::Pending(user) => Ok(SignupResponse::Pending(Json(PendingSignupResponse {
+                user: user.into(),
+                detail: "the account waits for an administrator's approval".into(),
+            }))),
+        }
+    }
+
+    /// Sign in with email and password.
+    #[oai(path = "/api/v1/auth/login", method = "post", tag = "Tag::Auth", operation_id = "login")]
+    async fn login(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<LoginRequest>,
+    ) -> ApiResult<Json<TokenResponse>> {
+        Ok(Json(service::login(&state, &meta, &body.email, &body.password).await?.into()))
+    }
+
+    /// Exchange a refresh token for a new token pair. Each refresh token works once; using one
+    /// twice revokes the whole session.
+    #[oai(path = "/api/v1/auth/refresh", method = "post", tag = "Tag::Auth", operation_id = "refresh")]
+    async fn refresh(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<RefreshRequest>,
+    ) -> ApiResult<Json<TokenResponse>> {
+        Ok(Json(service::refresh(&state, &meta, &body.refresh_token).await?.into()))
+    }
+
+    /// End the current session: its access and refresh tokens stop working at once.
+    ///
+    /// Requires a session (not a personal API token).
+    #[oai(path = "/api/v1/auth/logout", method = "post", tag = "Tag::Auth", operation_id = "logout")]
+    async fn logout(&self, state: Data<&AppState>, auth: BearerAuth, meta: RequestMeta) -> ApiResult<NoContent> {
+        service::logout(&state, &meta, &auth.0).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// The caller: their account, active org and role, and how they authenticated.
+    #[oai(path = "/api/v1/auth/me", method = "get", tag = "Tag::Auth", operation_id = "get_me")]
+    async fn get_me(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<Json<MeResponse>> {
+        let principal = auth.0;
+        let user = users::service::get(&state.db, principal.user_id).await?;
+        let org = match &principal.org {
+            Some(o) => Some(
+                orgs::service::active_membership(&state.db, o.id, principal.user_id)
+                    .await?
+                    .ok_or_else(|| ApiError::unauthenticated("INVALID_TOKEN", "no longer a member of the token's org"))?,
+            ),
+            None => None,
+        };
+        let (auth_method, credential_id) = match principal.credential {
+            Credential::Session { session_id } => (AuthMethod::Session, session_id),
+            Credential::PersonalToken { token_id } => (AuthMethod::PersonalToken, token_id),
+        };
+        Ok(Json(MeResponse {
+            user: UserResponse::from(user),
+            org: org.map(OrgSummary::from),
+            auth_method,
+            credential_id,
+        }))
+    }
+}

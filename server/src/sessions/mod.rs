@@ -1,0 +1,8 @@
+//! Sign-up, sign-in and sessions. A session is one sign-in: a family of refresh tokens, each used
+//! once. Refreshing rotates the token; presenting a rotated token again is treated as theft and
+//! revokes the whole session. Access tokens are short-lived ES256 JWTs naming the session
+//! (`sid`), which is checked on every request, so revocation takes effect at once.
+
+pub mod api;
+pub mod service;
+pub mod types;

@@ -1,0 +1,100 @@
+use poem_openapi::{ApiResponse, Enum, Object, payload::Json};
+use serde::Deserialize;
+
+use crate::{orgs::ActiveOrg, users::types::UserResponse};
+
+/// Create an account.
+#[derive(Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// The identity of the account; stored lowercased and never changes.
+    pub email: String,
+    /// At least the instance's minimum length (default 10), at most 1024 characters.
+    pub password: String,
+    /// Name of the organization created for the new account (default: derived from the email).
+    pub org_name: Option<String>,
+}
+
+#[derive(Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    /// The `gh_rt_...` token from the last sign-in or refresh. Each one works once.
+    pub refresh_token: String,
+}
+
+#[derive(Clone, Copy, Debug, Enum)]
+pub enum TokenType {
+    Bearer,
+}
+
+/// An org and the caller's role in it.
+#[derive(Object)]
+pub struct OrgSummary {
+    pub id: uuid::Uuid,
+    pub name: String,
+    pub slug: String,
+    /// `owner`, `admin`, `member` or a custom role key.
+    pub role: String,
+}
+
+impl From<ActiveOrg> for OrgSummary {
+    fn from(o: ActiveOrg) -> Self {
+        Self { id: o.id, name: o.name, slug: o.slug, role: o.role }
+    }
+}
+
+/// An OAuth-style token pair, with the signed-in user and their active org.
+#[derive(Object)]
+pub struct TokenResponse {
+    /// ES256 JWT; send as `Authorization: Bearer`. Verify it against `/.well-known/jwks.json`.
+    pub access_token: String,
+    /// Opaque `gh_rt_...` token for `POST /api/v1/auth/refresh`; single use.
+    pub refresh_token: String,
+    pub token_type: TokenType,
+    /// Seconds until `access_token` expires.
+    pub expires_in: u64,
+    pub user: UserResponse,
+    /// The org the access token acts in (absent for a user with no org).
+    pub org: Option<OrgSummary>,
+}
+
+/// A new account that waits for an instance admin's approval before it can sign in.
+#[derive(Object)]
+pub struct PendingSignupResponse {
+    pub user: UserResponse,
+    pub detail: String,
+}
+
+#[derive(ApiResponse)]
+pub enum SignupResponse {
+    /// The account is active and signed in.
+    #[oai(status = 201)]
+    Created(Json<TokenResponse>),
+    /// The account was created but waits for approval; no tokens yet.
+    #[oai(status = 202)]
+    Pending(Json<PendingSignupResponse>),
+}
+
+#[derive(Clone, Copy, Debug, Enum)]
+#[oai(rename_all = "snake_case")]
+pub enum AuthMethod {
+    Session,
+    PersonalToken,
+}
+
+/// The caller, their active org and how they authenticated.
+#[derive(Object)]
+pub struct MeResponse {
+    pub user: UserResponse,
+    pub org: Option<OrgSummary>,
+    pub auth_method: AuthMethod,
+    /// The session (for access tokens) or the personal token's id.
+    pub credential_id: uuid::Uuid,
+}

@@ -1,0 +1,318 @@
+use chrono::{DateTime, Utc};
+use guildhall_entities::{api_token, membership, org, session, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    db,
+    error::ApiError,
+    http::RequestMeta,
+    orgs::Role,
+    paging::PageRequest,
+};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UserStatus {
+    Pending,
+    Active,
+    Disabled,
+}
+
+impl UserStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Active => "active",
+            Self::Disabled => "disabled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "active" => Some(Self::Active),
+            "disabled" => Some(Self::Disabled),
+            _ => None,
+        }
+    }
+}
+
+pub struct NewUser {
+    pub email: String,
+    pub password_hash: Option<String>,
+    pub status: UserStatus,
+    pub is_instance_admin: bool,
+}
+
+pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, new: NewUser) -> Result<user::Model, ApiError> {
+    let row = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(new.email),
+        password_hash: Set(new.password_hash),
+        status: Set(new.status.as_str().into()),
+        is_instance_admin: Set(new.is_instance_admin),
+        failed_logins: Set(0),
+        locked_until: Set(None),
+        default_org_id: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+        last_login_at: Set(None),
+    };
+    row.insert(db).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
+        }
+        _ => e.into(),
+    })
+}
+
+pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<user::Model>, ApiError> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).one(db).await?)
+}
+
+pub async fn get<C: ConnectionTrait>(db: &C, id: Uuid) -> Result<user::Model, ApiError> {
+    user::Entity::find_by_id(id).one(db).await?.ok_or_else(ApiError::not_found)
+}
+
+pub async fn count<C: ConnectionTrait>(db: &C) -> Result<u64, ApiError> {
+    Ok(user::Entity::find().count(db).await?)
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub status: Option<UserStatus>,
+    /// Substring of the email, lowercased.
+    pub email: Option<String>,
+}
+
+pub async fn list(
+    state: &AppState,
+    filter: &UserFilter,
+    page: PageRequest,
+) -> Result<(Vec<user::Model>, Option<String>, bool), ApiError> {
+    let mut query = user::Entity::find().order_by_asc(user::Column::Id).limit(page.fetch());
+    if let Some(status) = filter.status {
+        query = query.filter(user::Column::Status.eq(status.as_str()));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(user::Column::Email.contains(email));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(user::Column::Id.gt(after));
+    }
+    let rows = query.all(&state.db).await?;
+    Ok(page.finish(rows, |u| u.id))
+}
+
+/// Revokes every live session of a user and removes their personal tokens.
+pub async fn revoke_credentials<C: ConnectionTrait>(
+    db: &C,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokeReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    api_token::Entity::delete_many().filter(api_token::Column::UserId.eq(user_id)).exec(db).await?;
+    Ok(())
+}
+
+async fn other_active_admins<C: ConnectionTrait>(db: &C, user_id: Uuid) -> Result<u64, ApiError> {
+    Ok(user::Entity::find()
+        .filter(user::Column::IsInstanceAdmin.eq(true))
+        .filter(user::Column::Status.eq(UserStatus::Active.as_str()))
+        .filter(user::Column::Id.ne(user_id))
+        .count(db)
+        .await?)
+}
+
+/// An admin action on one user: what it requires and what it does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdminAction {
+    Approve,
+    Disable,
+    Enable,
+}
+
+pub async fn apply(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    action: AdminAction,
+) -> Result<user::Model, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let target = get(&tx, user_id).await?;
+    let status = UserStatus::parse(&target.status);
+    let (to, audit_action) = match (action, status) {
+        (AdminAction::Approve, Some(UserStatus::Pending)) => (UserStatus::Active, "user.approved"),
+        (AdminAction::Approve, _) => {
+            return Err(ApiError::conflict("NOT_PENDING", "only a pending user can be approved"));
+        }
+        (AdminAction::Enable, Some(UserStatus::Disabled)) => (UserStatus::Active, "user.enabled"),
+        (AdminAction::Enable, _) => {
+            return Err(ApiError::conflict("NOT_DISABLED", "only a disabled user can be enabled"));
+        }
+        (AdminAction::Disable, Some(UserStatus::Disabled)) => {
+            return Err(ApiError::conflict("ALREADY_DISABLED", "the user is already disabled"));
+        }
+        (AdminAction::Disable, _) => {
+            if target.is_instance_admin && other_active_admins(&tx, user_id).await? == 0 {
+                return Err(ApiError::conflict(
+                    "LAST_INSTANCE_ADMIN",
+                    "the last active instance admin cannot be disabled",
+                ));
+            }
+            revoke_credentials(&tx, user_id, now, "user_disabled").await?;
+            (UserStatus::Disabled, "user.disabled")
+        }
+    };
+    let from = target.status.clone();
+    let mut row = target.into_active_model();
+    row.status = Set(to.as_str().into());
+    row.updated_at = Set(now);
+    let updated = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(actor, audit_action)
+            .target("user", user_id)
+            .details(serde_json::json!({ "status": { "from": from, "to": to.as_str() } })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(updated)
+}
+
+/// Deletes a user with their memberships, sessions and tokens. Orgs where they are the only
+/// member go with them; an org where they are the only owner but not the only member blocks it.
+pub async fn delete(state: &AppState, actor: Actor, meta: &RequestMeta, user_id: Uuid) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let target = get(&tx, user_id).await?;
+    if target.is_instance_admin && other_active_admins(&tx, user_id).await? == 0 {
+        return Err(ApiError::conflict("LAST_INSTANCE_ADMIN", "the last instance admin cannot be deleted"));
+    }
+    let owned: Vec<Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::OrgId)
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .into_tuple()
+        .all(&tx)
+        .await?;
+    let mut solo_orgs = Vec::new();
+    for org_id in owned {
+        let others = membership::Entity::find()
+            .filter(membership::Column::OrgId.eq(org_id))
+            .filter(membership::Column::UserId.ne(user_id))
+            .count(&tx)
+            .await?;
+        if others == 0 {
+            solo_orgs.push(org_id);
+            continue;
+        }
+        let other_owners = membership::Entity::find()
+            .filter(membership::Column::OrgId.eq(org_id))
+            .filter(membership::Column::UserId.ne(user_id))
+            .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+            .count(&tx)
+            .await?;
+        if other_owners == 0 {
+            return Err(ApiError::conflict(
+                "SOLE_OWNER",
+                format!("the user is the only owner of org {org_id}; transfer its ownership first"),
+            ));
+        }
+    }
+    if !solo_orgs.is_empty() {
+        org::Entity::delete_many().filter(org::Column::Id.is_in(solo_orgs.clone())).exec(&tx).await?;
+    }
+    user::Entity::delete_by_id(user_id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(actor, "user.deleted")
+            .target("user", user_id)
+            .details(serde_json::json!({ "email": target.email, "deleted_orgs": solo_orgs })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// What `guildhall admin create` did.
+pub enum Bootstrap {
+    Created { generated_password: Option<String> },
+    Promoted,
+}
+
+/// Creates an active instance admin (with an org of their own), or promotes an existing user.
+pub async fn bootstrap_admin(
+    state: &AppState,
+    meta: &RequestMeta,
+    email_raw: &str,
+    password: Option<String>,
+) -> Result<Bootstrap, ApiError> {
+    let email = super::email::normalize("email", email_raw)?;
+    let now = state.clock.now();
+    if let Some(existing) = find_by_email(&state.db, &email).await? {
+        let tx = db::begin_write(&state.db).await?;
+        let mut row = existing.into_active_model();
+        row.is_instance_admin = Set(true);
+        row.status = Set(UserStatus::Active.as_str().into());
+        row.updated_at = Set(now);
+        let user = row.update(&tx).await?;
+        audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.promoted_to_admin").target("user", user.id))
+            .await?;
+        tx.commit().await?;
+        return Ok(Bootstrap::Promoted);
+    }
+    let settings = crate::instance::service::get(&state.db).await?;
+    let (password, generated) = match password {
+        Some(p) => (p, false),
+        None => {
+            let secret = crate::crypto::new_secret("").map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+            (secret.chars().take(24).collect(), true)
+        }
+    };
+    if password.chars().count() < usize::try_from(settings.password_min_length).unwrap_or(usize::MAX) {
+        return Err(ApiError::validation(
+            "password",
+            format!("must be at least {} characters", settings.password_min_length),
+        ));
+    }
+    let hash = state.passwords.hash(&password).await?;
+    let tx = db::begin_write(&state.db).await?;
+    let user = insert(
+        &tx,
+        now,
+        NewUser { email: email.clone(), password_hash: Some(hash), status: UserStatus::Active, is_instance_admin: true },
+    )
+    .await?;
+    let local = email.split('@').next().unwrap_or("admin");
+    let org = crate::orgs::service::create_with_owner(&tx, now, &format!("{local}'s organization"), user.id).await?;
+    audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.created").target("user", user.id)).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::System, "org.created").org(org.id).target("org", org.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Bootstrap::Created { generated_password: generated.then_some(password) })
+}
