@@ -144,6 +144,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let spec = api.spec_endpoint();
     let docs = api.swagger_ui();
     let limit = BodyLimit(state.config.max_body_bytes);
+    let param_names = Arc::new(http::PathParamNames::from_spec(&api.spec()));
     Route::new()
         .at("/openapi.json", spec)
         .nest("/docs", docs)
@@ -151,6 +152,7 @@ pub fn routes(state: AppState) -> impl Endpoint {
         .around(http::observe)
         .data(state)
         .data(limit)
+        .data(param_names)
 }
 
 /// A server listening in the background; dropping it does not stop it, `stop` does.

@@ -262,7 +262,8 @@ impl Config {
         Ok((config, warnings))
     }
 
-    fn validate(&mut self) -> Result<(), ConfigError> {
+    /// Checks every value and fills the derived ones (database URL, public base URL).
+    pub fn validate(&mut self) -> Result<(), ConfigError> {
         if self.database_url.is_empty() {
             let path = self.data_dir.join("guildhall.db");
             self.database_url = format!("sqlite://{}?mode=rwc", path.display());

@@ -70,6 +70,41 @@ impl Metrics {
     }
 }
 
+/// The names of each operation's path parameters, in order. poem-openapi reports a bad path
+/// parameter by position (`param0`); this turns it back into the documented name.
+#[derive(Debug, Default)]
+pub struct PathParamNames(std::collections::HashMap<String, Vec<String>>);
+
+impl PathParamNames {
+    pub fn from_spec(spec: &str) -> Self {
+        let mut names = std::collections::HashMap::new();
+        let Ok(doc) = serde_json::from_str::<serde_json::Value>(spec) else { return Self::default() };
+        for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+            for op in item.as_object().into_iter().flat_map(|o| o.values()) {
+                let Some(id) = op["operationId"].as_str() else { continue };
+                let params = op["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter(|p| p["in"] == "path")
+                    .filter_map(|p| p["name"].as_str().map(str::to_string))
+                    .collect();
+                names.insert(id.to_string(), params);
+            }
+        }
+        Self(names)
+    }
+
+    fn resolve(&self, operation: Option<&str>, internal: &str) -> String {
+        let index = internal.strip_prefix("param").and_then(|n| n.parse::<usize>().ok());
+        operation
+            .zip(index)
+            .and_then(|(op, i)| self.0.get(op).and_then(|names| names.get(i)))
+            .cloned()
+            .unwrap_or_else(|| internal.to_string())
+    }
+}
+
 /// Routes outside the OpenAPI operations that get their own metrics label.
 const PLAIN_ROUTES: &[&str] = &["/openapi.json", "/docs"];
 
@@ -99,6 +134,7 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
     let method = req.method().to_string();
     let path = req.uri().path().to_string();
     let metrics = req.data::<crate::AppState>().map(|s| s.metrics.clone());
+    let param_names = req.data::<std::sync::Arc<PathParamNames>>().cloned();
     let span = tracing::info_span!("request", %method, %path, %request_id);
 
     let result = ep.call(req).instrument(span.clone()).await;
@@ -111,7 +147,8 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
         Err(err) => {
             let route = err.data::<OperationId>().map(|o| o.0.to_string());
             let _enter = span.enter();
-            (render_error(err, &request_id), route)
+            let names = param_names.as_deref();
+            (render_error(err, &request_id, route.as_deref(), names), route)
         }
     };
     let route = route.unwrap_or_else(|| {
@@ -135,7 +172,7 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
 }
 
 /// Maps any error that reached the edge to its problem response.
-fn render_error(err: poem::Error, request_id: &str) -> Response {
+fn render_error(err: poem::Error, request_id: &str, operation: Option<&str>, names: Option<&PathParamNames>) -> Response {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
     };
@@ -147,7 +184,8 @@ fn render_error(err: poem::Error, request_id: &str) -> Response {
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::validation(e.name, e.reason.clone())
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
-        ApiError::validation(e.name, e.reason.clone())
+        let field = names.map_or_else(|| e.name.to_string(), |n| n.resolve(operation, e.name));
+        ApiError::validation(field, e.reason.clone())
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         ApiError::validation("body", e.reason.clone())
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {

@@ -68,8 +68,13 @@ impl_apirequest_for_payload!(JsonBody<T>, T: Type + DeserializeOwned);
 
 /// Parses JSON into `T`, naming the field at fault on failure.
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::validation("body", "a JSON body is required"));
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Err(ApiError::validation("body", "a JSON body is required")),
+        // serde would read a struct from an array too; every body of this API is an object.
+        Some(b) if *b != b'{' => {
+            return Err(ApiError::validation("body", "must be a JSON object"));
+        }
+        Some(_) => {}
     }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -100,7 +105,13 @@ pub fn describe_error(path: &serde_path_to_error::Path, message: &str) -> (Strin
         if let Some(rest) = message.strip_prefix(prefix) {
             if let Some(end) = rest.find('`') {
                 let name = &rest[..end];
-                let field = if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") };
+                // For unknown fields the path already ends at the field itself.
+                let already = parent == name || parent.ends_with(&format!(".{name}"));
+                let field = if parent.is_empty() || already {
+                    if already { parent.clone() } else { name.to_string() }
+                } else {
+                    format!("{parent}.{name}")
+                };
                 let message = if prefix.starts_with("missing") {
                     "is required".to_string()
                 } else {
@@ -146,6 +157,7 @@ mod tests {
             ("", "body"),
             ("{", "body"),
             ("[1]", "body"),
+            ("[\"a\", 1, null]", "body"),
             ("{}", "email"),
             (r#"{"email": 5}"#, "email"),
             (r#"{"email": "a", "age": "x"}"#, "age"),

@@ -1,1 +1,13 @@
+//! End-to-end tests: each starts the real server on a loopback port (SQLite, or PostgreSQL when
+//! `GUILDHALL_TEST_DATABASE_URL` is set) and talks HTTP to it. One binary for link time.
 
+mod errors;
+mod instance;
+mod jwt_interop;
+mod keys;
+mod login;
+mod ops;
+mod refresh;
+mod signup;
+mod tokens;
+mod users;
