@@ -36,7 +36,9 @@ impl Principal {
     pub fn actor(&self) -> Actor {
         match self.credential {
             Credential::Session { .. } => Actor::User(self.user_id),
-            Credential::PersonalToken { token_id } => Actor::PersonalToken { user_id: self.user_id, token_id },
+            Credential::PersonalToken { token_id } => {
+                Actor::PersonalToken { user_id: self.user_id, token_id }
+            }
         }
     }
 
@@ -62,12 +64,7 @@ impl Principal {
 
 /// `Authorization: Bearer <access JWT | gh_pat_ token>`.
 #[derive(SecurityScheme)]
-#[oai(
-    ty = "bearer",
-    bearer_format = "JWT",
-    checker = "authenticate",
-    rename = "bearer"
-)]
+#[oai(ty = "bearer", bearer_format = "JWT", checker = "authenticate", rename = "bearer")]
 pub struct BearerAuth(pub Principal);
 
 async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Principal> {

@@ -221,9 +221,8 @@ impl Config {
     ) -> Result<(Self, Vec<String>), ConfigError> {
         let mut table = toml::Table::new();
         if let Some(path) = file {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError::new("config", format!("cannot read {}: {e}", path.display()))
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| ConfigError::new("config", format!("cannot read {}: {e}", path.display())))?;
             table = text.parse::<toml::Table>().map_err(|e| {
                 ConfigError::new("config", format!("{} is not valid TOML: {e}", path.display()))
             })?;
@@ -242,8 +241,8 @@ impl Config {
             }
             insert_env(&mut table, &path, value);
         }
-        let mut config: Config = serde_path_to_error::deserialize(toml::Value::Table(table))
-            .map_err(|e| {
+        let mut config: Config =
+            serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
                 let (key, message) = crate::json::describe_error(e.path(), &e.inner().to_string());
                 ConfigError::new(if key.is_empty() { "config".into() } else { key }, message)
             })?;
@@ -373,9 +372,7 @@ const TOP_LEVEL: &[&str] = &[
 fn known_key(path: &[String]) -> bool {
     match path {
         [key] => TOP_LEVEL.contains(&key.as_str()),
-        [section, key] => SECTIONS
-            .iter()
-            .any(|(name, keys)| name == section && keys.contains(&key.as_str())),
+        [section, key] => SECTIONS.iter().any(|(name, keys)| name == section && keys.contains(&key.as_str())),
         _ => false,
     }
 }
@@ -392,9 +389,7 @@ fn insert_env(table: &mut toml::Table, path: &[String], raw: &str) {
     let mut current = table;
     let Some((last, parents)) = path.split_last() else { return };
     for part in parents {
-        let entry = current
-            .entry(part.clone())
-            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = current.entry(part.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         if !entry.is_table() {
             *entry = toml::Value::Table(toml::Table::new());
         }
@@ -406,8 +401,17 @@ fn insert_env(table: &mut toml::Table, path: &[String], raw: &str) {
     // Keys that are strings in the file stay strings even when they look like numbers.
     let keep_string = matches!(
         last.as_str(),
-        "database_url" | "public_base_url" | "master_key" | "audience" | "from" | "smtp_host"
-            | "smtp_username" | "smtp_password" | "data_dir" | "bind" | "database_schema"
+        "database_url"
+            | "public_base_url"
+            | "master_key"
+            | "audience"
+            | "from"
+            | "smtp_host"
+            | "smtp_username"
+            | "smtp_password"
+            | "data_dir"
+            | "bind"
+            | "database_schema"
     );
     let value = if keep_string { toml::Value::String(raw.to_string()) } else { value };
     current.insert(last.clone(), value);

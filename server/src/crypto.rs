@@ -57,8 +57,7 @@ impl MasterKey {
         let path = dir.join("master.key");
         if path.exists() {
             let text = std::fs::read_to_string(&path)?;
-            return Self::from_base64(&text)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+            return Self::from_base64(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
         }
         let mut key = [0u8; 32];
         aws_lc_rs::rand::fill(&mut key).map_err(|_| anyhow::anyhow!("no system randomness"))?;

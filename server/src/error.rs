@@ -200,9 +200,7 @@ impl ApiError {
     /// The one place a problem becomes an HTTP response.
     pub fn to_response(&self, request_id: Option<&str>) -> Response {
         let body = self.to_problem(request_id).to_json_string();
-        let mut builder = Response::builder()
-            .status(self.kind.status())
-            .content_type(PROBLEM_CONTENT_TYPE);
+        let mut builder = Response::builder().status(self.kind.status()).content_type(PROBLEM_CONTENT_TYPE);
         if let Some(seconds) = self.retry_after {
             builder = builder.header("retry-after", seconds.to_string());
         }

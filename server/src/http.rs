@@ -48,7 +48,9 @@ impl Metrics {
         )?;
         let latency = HistogramVec::new(
             HistogramOpts::new("guildhall_http_request_duration_seconds", "HTTP request latency by route")
-                .buckets(vec![0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
+                .buckets(vec![
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ]),
             &["route", "method"],
         )?;
         registry.register(Box::new(requests.clone()))?;
@@ -79,15 +81,17 @@ impl PathParamNames {
     pub fn from_spec(spec: &str) -> Self {
         let mut names = std::collections::HashMap::new();
         let Ok(doc) = serde_json::from_str::<serde_json::Value>(spec) else { return Self::default() };
-        for item in doc["paths"].as_object().into_iter().flat_map(|p| p.values()) {
+        let paths = doc.get("paths").and_then(|p| p.as_object());
+        for item in paths.into_iter().flat_map(|p| p.values()) {
             for op in item.as_object().into_iter().flat_map(|o| o.values()) {
-                let Some(id) = op["operationId"].as_str() else { continue };
-                let params = op["parameters"]
-                    .as_array()
+                let Some(id) = op.get("operationId").and_then(|i| i.as_str()) else { continue };
+                let params = op
+                    .get("parameters")
+                    .and_then(|p| p.as_array())
                     .into_iter()
                     .flatten()
-                    .filter(|p| p["in"] == "path")
-                    .filter_map(|p| p["name"].as_str().map(str::to_string))
+                    .filter(|p| p.get("in").and_then(|i| i.as_str()) == Some("path"))
+                    .filter_map(|p| p.get("name").and_then(|n| n.as_str()).map(str::to_string))
                     .collect();
                 names.insert(id.to_string(), params);
             }
@@ -172,7 +176,12 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
 }
 
 /// Maps any error that reached the edge to its problem response.
-fn render_error(err: poem::Error, request_id: &str, operation: Option<&str>, names: Option<&PathParamNames>) -> Response {
+fn render_error(
+    err: poem::Error,
+    request_id: &str,
+    operation: Option<&str>,
+    names: Option<&PathParamNames>,
+) -> Response {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
     };
@@ -189,7 +198,11 @@ fn render_error(err: poem::Error, request_id: &str, operation: Option<&str>, nam
     } else if let Some(e) = err.downcast_ref::<ParseRequestPayloadError>() {
         ApiError::validation("body", e.reason.clone())
     } else if let Some(e) = err.downcast_ref::<ContentTypeError>() {
-        ApiError::new(ErrorKind::UnsupportedMediaType, "UNSUPPORTED_MEDIA_TYPE", format!("{e}; send application/json"))
+        ApiError::new(
+            ErrorKind::UnsupportedMediaType,
+            "UNSUPPORTED_MEDIA_TYPE",
+            format!("{e}; send application/json"),
+        )
     } else if err.is::<AuthorizationError>() {
         ApiError::unauthenticated("UNAUTHENTICATED", "send `Authorization: Bearer <token>`")
     } else {

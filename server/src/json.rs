@@ -90,10 +90,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn strip_position(message: &str) -> String {
-    match message.find(" at line ") {
-        Some(i) => message[..i].to_string(),
-        None => message.to_string(),
-    }
+    message.split(" at line ").next().unwrap_or(message).to_string()
 }
 
 /// Turns serde's path and message into `(field, message)`. serde reports a missing or unknown
@@ -102,24 +99,18 @@ pub fn describe_error(path: &serde_path_to_error::Path, message: &str) -> (Strin
     let parent = path.to_string();
     let parent = if parent == "." { String::new() } else { parent };
     for prefix in ["missing field `", "unknown field `"] {
-        if let Some(rest) = message.strip_prefix(prefix) {
-            if let Some(end) = rest.find('`') {
-                let name = &rest[..end];
-                // For unknown fields the path already ends at the field itself.
-                let already = parent == name || parent.ends_with(&format!(".{name}"));
-                let field = if parent.is_empty() || already {
-                    if already { parent.clone() } else { name.to_string() }
-                } else {
-                    format!("{parent}.{name}")
-                };
-                let message = if prefix.starts_with("missing") {
-                    "is required".to_string()
-                } else {
-                    "is not a known field".to_string()
-                };
-                return (field, message);
-            }
-        }
+        let Some(name) = message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()) else {
+            continue;
+        };
+        // For unknown fields the path already ends at the field itself.
+        let already = parent == name || parent.ends_with(&format!(".{name}"));
+        let field = match (parent.is_empty(), already) {
+            (true, _) => name.to_string(),
+            (false, true) => parent.clone(),
+            (false, false) => format!("{parent}.{name}"),
+        };
+        let message = if prefix.starts_with("missing") { "is required" } else { "is not a known field" };
+        return (field, message.to_string());
     }
     (parent, message.to_string())
 }

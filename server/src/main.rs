@@ -92,8 +92,9 @@ fn load_config(global: &GlobalArgs) -> anyhow::Result<Config> {
 }
 
 fn init_tracing(format: LogFormat) {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GUILDHALL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GUILDHALL_LOG").unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn")
+    });
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder.json().try_init(),
@@ -136,9 +137,10 @@ async fn run() -> anyhow::Result<()> {
             let config = load_config(&cli.global)?;
             let state = app::build_state(config, clock).await?;
             let meta = RequestMeta::system("cli");
-            let kid = guildhall_server::keys::api::rotate(&state, guildhall_server::audit::Actor::System, &meta)
-                .await
-                .map_err(app::api_to_anyhow)?;
+            let kid =
+                guildhall_server::keys::api::rotate(&state, guildhall_server::audit::Actor::System, &meta)
+                    .await
+                    .map_err(app::api_to_anyhow)?;
             println!("new signing key: {kid}");
         }
         Command::Admin { command: AdminCommand::Create { email, password } } => {

@@ -23,7 +23,9 @@ impl PageRequest {
         }
         let after = match cursor {
             None | Some("") => None,
-            Some(c) => Some(decode(c).ok_or_else(|| ApiError::validation("cursor", "is not a cursor from this API"))?),
+            Some(c) => Some(
+                decode(c).ok_or_else(|| ApiError::validation("cursor", "is not a cursor from this API"))?,
+            ),
         };
         Ok(Self { limit, after })
     }

@@ -5,8 +5,7 @@
 use std::sync::Arc;
 
 use argon2::{
-    Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version,
-    password_hash::PasswordHasher as _,
+    Algorithm, Argon2, Params, PasswordHash, PasswordVerifier, Version, password_hash::PasswordHasher as _,
 };
 use tokio::sync::Semaphore;
 
@@ -78,7 +77,8 @@ mod tests {
 
     #[tokio::test]
     async fn hashes_verify_and_unknown_users_never_match() {
-        let config = PasswordConfig { memory_kib: 64, iterations: 1, parallelism: 1, max_concurrent_hashes: 2 };
+        let config =
+            PasswordConfig { memory_kib: 64, iterations: 1, parallelism: 1, max_concurrent_hashes: 2 };
         let hasher = PasswordHasher::new(&config).unwrap();
         let hash = hasher.hash("correct horse").await.unwrap();
         assert!(hash.starts_with("$argon2id$"));

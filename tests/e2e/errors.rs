@@ -37,7 +37,8 @@ async fn oversized_bodies_are_refused_before_parsing() {
     let resp = server.anon().post("/api/v1/auth/signup", &huge).await;
     assert_eq!(resp.problem(413), "PAYLOAD_TOO_LARGE");
     // Streamed without a length, the limit still holds.
-    let chunks: Vec<Result<Vec<u8>, std::io::Error>> = vec![Ok(vec![b' '; 40 * 1024]), Ok(vec![b' '; 40 * 1024])];
+    let chunks: Vec<Result<Vec<u8>, std::io::Error>> =
+        vec![Ok(vec![b' '; 40 * 1024]), Ok(vec![b' '; 40 * 1024])];
     let resp = server
         .http
         .post(server.url("/api/v1/auth/login"))

@@ -39,7 +39,10 @@ async fn only_admins_touch_instance_settings() {
     let (server, _admin) = TestServer::with_admin().await;
     let (user, _) = server.signup("user@example.com").await;
     assert_eq!(user.get("/api/v1/instance/settings").await.problem(403), "FORBIDDEN");
-    assert_eq!(user.patch("/api/v1/instance/settings", &json!({ "signup_open": false })).await.problem(403), "FORBIDDEN");
+    assert_eq!(
+        user.patch("/api/v1/instance/settings", &json!({ "signup_open": false })).await.problem(403),
+        "FORBIDDEN"
+    );
     assert_eq!(server.anon().get("/api/v1/instance/settings").await.problem(401), "UNAUTHENTICATED");
     // The refused change did not happen.
     server.signup("another@example.com").await;

@@ -22,9 +22,9 @@ async fn pyjwt_verifies_access_tokens_before_and_after_rotation() {
     let server = TestServer::start().await;
     let (admin, body) = server.signup("admin@example.com").await;
     let before = body["access_token"].as_str().unwrap().to_string();
-    let claims = pyjwt_verify(&server, &before)
-        .await
-        .unwrap_or_else(|e| panic!("PyJWT rejected our token (install it with `pip install 'pyjwt[crypto]'`): {e}"));
+    let claims = pyjwt_verify(&server, &before).await.unwrap_or_else(|e| {
+        panic!("PyJWT rejected our token (install it with `pip install 'pyjwt[crypto]'`): {e}")
+    });
     assert_eq!(claims["sub"], body["user"]["id"]);
     assert_eq!(claims["org_role"], "owner");
 

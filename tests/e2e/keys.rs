@@ -27,11 +27,7 @@ fn sign(alg: Algorithm, kid: Option<&str>, claims: &Value, key: &EncodingKey) ->
 }
 
 fn unsigned(header: &Value, claims: &Value) -> String {
-    format!(
-        "{}.{}.",
-        URL_SAFE_NO_PAD.encode(header.to_string()),
-        URL_SAFE_NO_PAD.encode(claims.to_string())
-    )
+    format!("{}.{}.", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()))
 }
 
 #[tokio::test]
@@ -43,7 +39,8 @@ async fn access_tokens_carry_the_documented_claims() {
     assert_eq!(header["alg"], "ES256");
     assert!(header["kid"].is_string());
     let claims = payload_of(token);
-    for claim in ["iss", "sub", "aud", "exp", "iat", "jti", "email", "org_id", "org_slug", "org_role", "sid"] {
+    for claim in ["iss", "sub", "aud", "exp", "iat", "jti", "email", "org_id", "org_slug", "org_role", "sid"]
+    {
         assert!(claims.get(claim).is_some(), "missing {claim}: {claims}");
     }
     assert_eq!(claims["iss"], server.base);
@@ -69,7 +66,11 @@ async fn forged_and_broken_tokens_are_refused() {
 
     let (head, _, sig) = {
         let mut parts = token.split('.');
-        (parts.next().unwrap().to_string(), parts.next().unwrap().to_string(), parts.next().unwrap().to_string())
+        (
+            parts.next().unwrap().to_string(),
+            parts.next().unwrap().to_string(),
+            parts.next().unwrap().to_string(),
+        )
     };
     claims["org_role"] = json!("admin");
     let tampered = format!("{head}.{}.{sig}", URL_SAFE_NO_PAD.encode(claims.to_string()));
@@ -95,7 +96,13 @@ async fn forged_and_broken_tokens_are_refused() {
     }
     // Malformed Authorization headers.
     for header in ["Basic abc", "Bearer", "bearer", ""] {
-        let resp = server.http.get(server.url("/api/v1/auth/me")).header("authorization", header).send().await.unwrap();
+        let resp = server
+            .http
+            .get(server.url("/api/v1/auth/me"))
+            .header("authorization", header)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(resp.status(), 401, "{header:?}");
     }
 }
@@ -129,7 +136,8 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys_until_they_expi
     assert_ne!(new_kid, old_kid);
 
     let jwks = server.anon().get("/.well-known/jwks.json").await;
-    let kids: Vec<Value> = jwks.expect(200)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+    let kids: Vec<Value> =
+        jwks.expect(200)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
     assert!(kids.contains(&old_kid) && kids.contains(&new_kid), "{kids:?}");
     // The old token still works; new tokens are signed with the new key.
     admin.get("/api/v1/auth/me").await.expect(200);
@@ -140,7 +148,8 @@ async fn rotation_keeps_old_tokens_valid_and_publishes_both_keys_until_they_expi
     server.clock.advance(Duration::seconds(900 + 31));
     server.server.state.keys.reload().await.unwrap();
     let jwks = server.anon().get("/.well-known/jwks.json").await;
-    let kids: Vec<Value> = jwks.expect(200)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
+    let kids: Vec<Value> =
+        jwks.expect(200)["keys"].as_array().unwrap().iter().map(|k| k["kid"].clone()).collect();
     assert_eq!(kids, vec![new_kid]);
 }
 
@@ -149,7 +158,10 @@ async fn only_instance_admins_rotate_keys() {
     let (server, _admin) = TestServer::with_admin().await;
     let (user, _) = server.signup("user@example.com").await;
     assert_eq!(user.post_empty("/api/v1/admin/signing-keys/rotate").await.problem(403), "FORBIDDEN");
-    assert_eq!(server.anon().post_empty("/api/v1/admin/signing-keys/rotate").await.problem(401), "UNAUTHENTICATED");
+    assert_eq!(
+        server.anon().post_empty("/api/v1/admin/signing-keys/rotate").await.problem(401),
+        "UNAUTHENTICATED"
+    );
 }
 
 #[tokio::test]
@@ -158,6 +170,9 @@ async fn jwks_is_cacheable_and_holds_only_public_material() {
     let resp = server.anon().get("/.well-known/jwks.json").await;
     assert!(resp.header("cache-control").unwrap().contains("max-age"));
     let key = &resp.expect(200)["keys"][0];
-    assert_eq!((key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()), (Some("EC"), Some("P-256"), Some("ES256")));
+    assert_eq!(
+        (key["kty"].as_str(), key["crv"].as_str(), key["alg"].as_str()),
+        (Some("EC"), Some("P-256"), Some("ES256"))
+    );
     assert!(key.get("d").is_none(), "private part leaked: {key}");
 }

@@ -40,7 +40,10 @@ async fn repeated_failures_lock_the_account_until_the_lockout_passes() {
         .expect(200);
     server.signup("victim@example.com").await;
     for _ in 0..3 {
-        assert_eq!(server.login("victim@example.com", "bad password").await.problem(401), "INVALID_CREDENTIALS");
+        assert_eq!(
+            server.login("victim@example.com", "bad password").await.problem(401),
+            "INVALID_CREDENTIALS"
+        );
     }
     // Even the right password is refused while locked.
     let locked = server.login("victim@example.com", PASSWORD).await;
@@ -80,10 +83,8 @@ async fn logout_ends_the_session_at_once() {
     let (client, body) = server.signup("alice@example.com").await;
     client.post_empty("/api/v1/auth/logout").await.expect(204);
     assert_eq!(client.get("/api/v1/auth/me").await.problem(401), "SESSION_REVOKED");
-    let refresh = server
-        .anon()
-        .post("/api/v1/auth/refresh", &json!({ "refresh_token": body["refresh_token"] }))
-        .await;
+    let refresh =
+        server.anon().post("/api/v1/auth/refresh", &json!({ "refresh_token": body["refresh_token"] })).await;
     assert_eq!(refresh.problem(401), "INVALID_REFRESH_TOKEN");
     // Other sessions of the same user are untouched.
     let other = server.login("alice@example.com", PASSWORD).await;

@@ -18,12 +18,14 @@ async fn readiness_fails_when_the_database_is_gone() {
 #[tokio::test]
 async fn request_ids_are_echoed_or_generated() {
     let server = TestServer::start().await;
-    let resp = server.http.get(server.url("/healthz")).header("x-request-id", "trace-abc-123").send().await.unwrap();
+    let resp =
+        server.http.get(server.url("/healthz")).header("x-request-id", "trace-abc-123").send().await.unwrap();
     assert_eq!(resp.headers()["x-request-id"], "trace-abc-123");
     let resp = server.anon().get("/healthz").await;
     assert_eq!(resp.header("x-request-id").map(str::len), Some(36));
     // An unusable id is replaced, and problems carry the id too.
-    let resp = server.http.get(server.url("/nowhere")).header("x-request-id", "x".repeat(500)).send().await.unwrap();
+    let resp =
+        server.http.get(server.url("/nowhere")).header("x-request-id", "x".repeat(500)).send().await.unwrap();
     let id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
     assert_eq!(id.len(), 36);
     let body: serde_json::Value = resp.json().await.unwrap();
@@ -38,8 +40,14 @@ async fn metrics_count_requests_per_operation() {
     let metrics = server.anon().get("/metrics").await;
     assert_eq!(metrics.status, 200);
     let text = metrics.text;
-    assert!(text.contains(r#"guildhall_http_requests_total{method="GET",route="healthz",status="200"} 1"#), "{text}");
-    assert!(text.contains(r#"guildhall_http_requests_total{method="POST",route="login",status="400"} 1"#), "{text}");
+    assert!(
+        text.contains(r#"guildhall_http_requests_total{method="GET",route="healthz",status="200"} 1"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#"guildhall_http_requests_total{method="POST",route="login",status="400"} 1"#),
+        "{text}"
+    );
     assert!(text.contains("guildhall_http_request_duration_seconds_bucket"), "{text}");
 }
 
@@ -72,13 +80,18 @@ async fn committed_openapi_document_is_current() {
 
 #[tokio::test]
 async fn every_operation_has_an_id_a_summary_and_documented_errors() {
-    let spec: serde_json::Value = serde_json::from_str(&guildhall_tests::guildhall_server::openapi_json()).unwrap();
+    let spec: serde_json::Value =
+        serde_json::from_str(&guildhall_tests::guildhall_server::openapi_json()).unwrap();
     let mut ids = std::collections::HashSet::new();
     for (path, item) in spec["paths"].as_object().unwrap() {
         for (method, op) in item.as_object().unwrap() {
-            let id = op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            let id =
+                op["operationId"].as_str().unwrap_or_else(|| panic!("{method} {path} has no operationId"));
             assert!(ids.insert(id.to_string()), "duplicate operationId {id}");
-            assert!(op["summary"].is_string() || op["description"].is_string(), "{method} {path} is undocumented");
+            assert!(
+                op["summary"].is_string() || op["description"].is_string(),
+                "{method} {path} is undocumented"
+            );
             let secured = op.get("security").is_some();
             if secured {
                 assert!(op["responses"]["401"].is_object(), "{method} {path} does not document 401");

@@ -48,7 +48,12 @@ async fn expired_refresh_tokens_are_refused() {
 #[tokio::test]
 async fn refresh_rejects_garbage() {
     let server = TestServer::start().await;
-    for token in [json!("gh_rt_nope"), json!(""), json!("x".repeat(5000)), json!("gh_rt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")] {
+    for token in [
+        json!("gh_rt_nope"),
+        json!(""),
+        json!("x".repeat(5000)),
+        json!("gh_rt_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"),
+    ] {
         assert_eq!(refresh(&server, &token).await.problem(401), "INVALID_REFRESH_TOKEN");
     }
     for (body, field) in [(json!({}), "refresh_token"), (json!({ "refresh_token": 7 }), "refresh_token")] {

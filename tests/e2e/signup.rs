@@ -45,7 +45,10 @@ async fn later_signups_get_their_own_org_and_no_admin() {
 async fn duplicate_email_is_a_conflict_whatever_its_case() {
     let server = TestServer::start().await;
     server.signup("dup@example.com").await;
-    let resp = server.anon().post("/api/v1/auth/signup", &json!({ "email": "DUP@example.com", "password": PASSWORD })).await;
+    let resp = server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "DUP@example.com", "password": PASSWORD }))
+        .await;
     assert_eq!(resp.problem(409), "EMAIL_TAKEN");
 }
 
@@ -63,8 +66,16 @@ async fn signup_rejects_bad_input_naming_the_field() {
         ("password wrong type", json!({ "email": "a@example.com", "password": ["x"] }), "password"),
         ("short password", json!({ "email": "a@example.com", "password": "short" }), "password"),
         ("huge password", json!({ "email": "a@example.com", "password": long_password }), "password"),
-        ("empty org name", json!({ "email": "a@example.com", "password": PASSWORD, "org_name": " " }), "org_name"),
-        ("long org name", json!({ "email": "a@example.com", "password": PASSWORD, "org_name": "o".repeat(101) }), "org_name"),
+        (
+            "empty org name",
+            json!({ "email": "a@example.com", "password": PASSWORD, "org_name": " " }),
+            "org_name",
+        ),
+        (
+            "long org name",
+            json!({ "email": "a@example.com", "password": PASSWORD, "org_name": "o".repeat(101) }),
+            "org_name",
+        ),
         ("unknown field", json!({ "email": "a@example.com", "password": PASSWORD, "admin": true }), "admin"),
         ("array body", json!([1, 2]), "body"),
     ] {
@@ -81,7 +92,10 @@ async fn signup_rejects_bad_input_naming_the_field() {
 async fn closed_signup_is_forbidden_with_a_clear_code() {
     let (server, admin) = TestServer::with_admin().await;
     admin.patch("/api/v1/instance/settings", &json!({ "signup_open": false })).await.expect(200);
-    let resp = server.anon().post("/api/v1/auth/signup", &json!({ "email": "late@example.com", "password": PASSWORD })).await;
+    let resp = server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "late@example.com", "password": PASSWORD }))
+        .await;
     assert_eq!(resp.problem(403), "SIGNUP_CLOSED");
 }
 
@@ -90,7 +104,10 @@ async fn first_user_may_sign_up_even_when_signup_starts_closed() {
     let server = TestServer::start_with(|c| c.instance.signup_open = false).await;
     let (_, body) = server.signup("root@example.com").await;
     assert_eq!(body["user"]["is_instance_admin"], true);
-    let resp = server.anon().post("/api/v1/auth/signup", &json!({ "email": "b@example.com", "password": PASSWORD })).await;
+    let resp = server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "b@example.com", "password": PASSWORD }))
+        .await;
     assert_eq!(resp.problem(403), "SIGNUP_CLOSED");
 }
 
@@ -98,7 +115,10 @@ async fn first_user_may_sign_up_even_when_signup_starts_closed() {
 async fn approval_required_makes_accounts_pending_until_approved() {
     let (server, admin) = TestServer::with_admin().await;
     admin.patch("/api/v1/instance/settings", &json!({ "approval_required": true })).await.expect(200);
-    let resp = server.anon().post("/api/v1/auth/signup", &json!({ "email": "wait@example.com", "password": PASSWORD })).await;
+    let resp = server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "wait@example.com", "password": PASSWORD }))
+        .await;
     let body = resp.expect(202);
     assert_eq!(body["user"]["status"], "pending");
     assert!(body.get("access_token").is_none());

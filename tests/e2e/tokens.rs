@@ -83,7 +83,10 @@ async fn a_token_cannot_mint_tokens() {
     let (client, _) = server.signup("alice@example.com").await;
     let token = client.post("/api/v1/auth/tokens", &json!({ "name": "t" })).await;
     let pat = server.with_token(token.expect(201)["token"].as_str().unwrap());
-    assert_eq!(pat.post("/api/v1/auth/tokens", &json!({ "name": "t2" })).await.problem(403), "SESSION_REQUIRED");
+    assert_eq!(
+        pat.post("/api/v1/auth/tokens", &json!({ "name": "t2" })).await.problem(403),
+        "SESSION_REQUIRED"
+    );
 }
 
 #[tokio::test]
@@ -104,7 +107,10 @@ async fn token_endpoints_reject_bad_input() {
         assert_eq!(resp.field(), Some(field), "{case}: {}", resp.text);
     }
     assert_eq!(client.delete("/api/v1/auth/tokens/not-a-uuid").await.problem(400), "VALIDATION_ERROR");
-    assert_eq!(client.delete(&format!("/api/v1/auth/tokens/{}", uuid::Uuid::now_v7())).await.problem(404), "NOT_FOUND");
+    assert_eq!(
+        client.delete(&format!("/api/v1/auth/tokens/{}", uuid::Uuid::now_v7())).await.problem(404),
+        "NOT_FOUND"
+    );
     for (query, field) in [("limit=0", "limit"), ("limit=abc", "limit"), ("cursor=%%%", "cursor")] {
         let resp = client.get(&format!("/api/v1/auth/tokens?{query}")).await;
         assert_eq!(resp.problem(400), "VALIDATION_ERROR", "{query}");

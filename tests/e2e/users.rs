@@ -12,7 +12,8 @@ async fn admins_list_users_with_filters_and_paging() {
         server.signup(&format!("{name}@corp.example")).await;
     }
     let all = admin.get("/api/v1/users").await;
-    let emails: Vec<&str> = all.expect(200)["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let emails: Vec<&str> =
+        all.expect(200)["data"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
     assert_eq!(emails, ["admin@example.com", "carol@corp.example", "dave@corp.example", "erin@corp.example"]);
 
     let corp = admin.get("/api/v1/users?email=CORP.example").await;
@@ -21,7 +22,8 @@ async fn admins_list_users_with_filters_and_paging() {
     let page = admin.get("/api/v1/users?limit=3").await;
     let page = page.expect(200).clone();
     assert_eq!(page["has_more"], true);
-    let next = admin.get(&format!("/api/v1/users?limit=3&cursor={}", page["next_cursor"].as_str().unwrap())).await;
+    let next =
+        admin.get(&format!("/api/v1/users?limit=3&cursor={}", page["next_cursor"].as_str().unwrap())).await;
     let next = next.expect(200);
     assert_eq!(next["data"].as_array().unwrap().len(), 1);
     assert_eq!(next["has_more"], false);
@@ -43,7 +45,10 @@ async fn non_admins_cannot_manage_users() {
     let admin_id = admin_me.expect(200)["user"]["id"].as_str().unwrap().to_string();
     assert_eq!(user.get("/api/v1/users").await.problem(403), "FORBIDDEN");
     for action in ["approve", "disable", "enable"] {
-        assert_eq!(user.post_empty(&format!("/api/v1/users/{admin_id}/{action}")).await.problem(403), "FORBIDDEN");
+        assert_eq!(
+            user.post_empty(&format!("/api/v1/users/{admin_id}/{action}")).await.problem(403),
+            "FORBIDDEN"
+        );
     }
     assert_eq!(user.delete(&format!("/api/v1/users/{admin_id}")).await.problem(403), "FORBIDDEN");
     assert_eq!(server.anon().get("/api/v1/users").await.problem(401), "UNAUTHENTICATED");
@@ -61,15 +66,25 @@ async fn disabling_a_user_revokes_sessions_and_tokens_at_once() {
     assert_eq!(disabled.expect(200)["status"], "disabled");
     assert_eq!(user.get("/api/v1/auth/me").await.problem(401), "SESSION_REVOKED");
     assert_eq!(pat.get("/api/v1/auth/me").await.problem(401), "INVALID_TOKEN");
-    let refresh = server.anon().post("/api/v1/auth/refresh", &json!({ "refresh_token": body["refresh_token"] })).await;
+    let refresh =
+        server.anon().post("/api/v1/auth/refresh", &json!({ "refresh_token": body["refresh_token"] })).await;
     assert_eq!(refresh.problem(401), "INVALID_REFRESH_TOKEN");
     assert_eq!(server.login("user@example.com", PASSWORD).await.problem(403), "ACCOUNT_DISABLED");
 
-    assert_eq!(admin.post_empty(&format!("/api/v1/users/{}/disable", id(&body))).await.problem(409), "ALREADY_DISABLED");
+    assert_eq!(
+        admin.post_empty(&format!("/api/v1/users/{}/disable", id(&body))).await.problem(409),
+        "ALREADY_DISABLED"
+    );
     admin.post_empty(&format!("/api/v1/users/{}/enable", id(&body))).await.expect(200);
     server.login("user@example.com", PASSWORD).await.expect(200);
-    assert_eq!(admin.post_empty(&format!("/api/v1/users/{}/enable", id(&body))).await.problem(409), "NOT_DISABLED");
-    assert_eq!(admin.post_empty(&format!("/api/v1/users/{}/approve", id(&body))).await.problem(409), "NOT_PENDING");
+    assert_eq!(
+        admin.post_empty(&format!("/api/v1/users/{}/enable", id(&body))).await.problem(409),
+        "NOT_DISABLED"
+    );
+    assert_eq!(
+        admin.post_empty(&format!("/api/v1/users/{}/approve", id(&body))).await.problem(409),
+        "NOT_PENDING"
+    );
 }
 
 #[tokio::test]
@@ -77,7 +92,10 @@ async fn the_last_instance_admin_cannot_be_disabled_or_deleted() {
     let (_server, admin) = TestServer::with_admin().await;
     let me = admin.get("/api/v1/auth/me").await;
     let admin_id = me.expect(200)["user"]["id"].as_str().unwrap().to_string();
-    assert_eq!(admin.post_empty(&format!("/api/v1/users/{admin_id}/disable")).await.problem(409), "LAST_INSTANCE_ADMIN");
+    assert_eq!(
+        admin.post_empty(&format!("/api/v1/users/{admin_id}/disable")).await.problem(409),
+        "LAST_INSTANCE_ADMIN"
+    );
     assert_eq!(admin.delete(&format!("/api/v1/users/{admin_id}")).await.problem(409), "LAST_INSTANCE_ADMIN");
     admin.get("/api/v1/auth/me").await.expect(200);
 }
@@ -104,7 +122,10 @@ async fn user_admin_endpoints_reject_bad_ids() {
     }
     let unknown = uuid::Uuid::now_v7();
     for action in ["approve", "disable", "enable"] {
-        assert_eq!(admin.post_empty(&format!("/api/v1/users/{unknown}/{action}")).await.problem(404), "NOT_FOUND");
+        assert_eq!(
+            admin.post_empty(&format!("/api/v1/users/{unknown}/{action}")).await.problem(404),
+            "NOT_FOUND"
+        );
     }
     assert_eq!(admin.delete(&format!("/api/v1/users/{unknown}")).await.problem(404), "NOT_FOUND");
     for (query, field) in [("limit=500", "limit"), ("cursor=zzz", "cursor"), ("limit=-1", "limit")] {

@@ -48,7 +48,12 @@ impl TestServer {
             database_max_connections: 8,
             bind: "127.0.0.1:0".parse().expect("addr"),
             // Cheap hashes keep the suite fast; the bench measures the real parameters.
-            passwords: PasswordConfig { memory_kib: 256, iterations: 1, parallelism: 1, max_concurrent_hashes: 4 },
+            passwords: PasswordConfig {
+                memory_kib: 256,
+                iterations: 1,
+                parallelism: 1,
+                max_concurrent_hashes: 4,
+            },
             max_body_bytes: 64 * 1024,
             ..Config::default()
         };
@@ -76,7 +81,8 @@ impl TestServer {
 
     /// Signs up `email` and returns a client holding its access token, plus the response body.
     pub async fn signup(&self, email: &str) -> (Client, Value) {
-        let resp = self.anon().post("/api/v1/auth/signup", &json!({ "email": email, "password": PASSWORD })).await;
+        let resp =
+            self.anon().post("/api/v1/auth/signup", &json!({ "email": email, "password": PASSWORD })).await;
         assert_eq!(resp.status, StatusCode::CREATED, "signup {email}: {}", resp.body);
         let token = resp.body["access_token"].as_str().expect("access_token").to_string();
         (self.with_token(&token), resp.body)

@@ -12,7 +12,10 @@ use crate::{error::ApiError, http::RequestMeta};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Actor {
     User(Uuid),
-    PersonalToken { user_id: Uuid, token_id: Uuid },
+    PersonalToken {
+        user_id: Uuid,
+        token_id: Uuid,
+    },
     /// An unauthenticated caller (failed logins, signups).
     Anonymous,
     /// The server itself or its command line.

@@ -36,10 +36,7 @@ pub struct Jwks {
 pub enum JwksResponse {
     /// The current and recently retired public keys.
     #[oai(status = 200)]
-    Ok(
-        Json<Jwks>,
-        #[oai(header = "Cache-Control")] String,
-    ),
+    Ok(Json<Jwks>, #[oai(header = "Cache-Control")] String),
 }
 
 #[derive(Object)]

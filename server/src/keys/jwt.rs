@@ -44,15 +44,14 @@ impl KeyStore {
     }
 
     pub async fn verify(&self, token: &str, v: &Verifier<'_>) -> Result<AccessClaims, ApiError> {
-        let header = jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a valid JWT"))?;
+        let header =
+            jsonwebtoken::decode_header(token).map_err(|_| invalid("the token is not a valid JWT"))?;
         if header.alg != Algorithm::ES256 {
             return Err(invalid("the token's algorithm is not accepted"));
         }
         let kid = header.kid.ok_or_else(|| invalid("the token names no signing key"))?;
-        let key = self
-            .verifying_key(&kid)
-            .await?
-            .ok_or_else(|| invalid("the token's signing key is unknown"))?;
+        let key =
+            self.verifying_key(&kid).await?.ok_or_else(|| invalid("the token's signing key is unknown"))?;
         let mut validation = Validation::new(Algorithm::ES256);
         validation.validate_exp = false;
         validation.validate_nbf = false;

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use guildhall_entities::signing_key;
 use jsonwebtoken::{DecodingKey, EncodingKey};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, sea_query::ExprTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    sea_query::ExprTrait,
 };
 use serde::{Deserialize, Serialize};
 
@@ -85,11 +86,7 @@ impl KeyStore {
     async fn load(&self) -> Result<KeySet, ApiError> {
         let cutoff = self.clock.now() - self.overlap;
         let rows = signing_key::Entity::find()
-            .filter(
-                signing_key::Column::RetiredAt
-                    .is_null()
-                    .or(signing_key::Column::RetiredAt.gt(cutoff)),
-            )
+            .filter(signing_key::Column::RetiredAt.is_null().or(signing_key::Column::RetiredAt.gt(cutoff)))
             .order_by_desc(signing_key::Column::CreatedAt)
             .all(&self.db)
             .await?;
@@ -98,8 +95,12 @@ impl KeyStore {
             let jwk: PublicJwk = serde_json::from_str(&row.public_jwk).map_err(ApiError::internal)?;
             let decoding = DecodingKey::from_ec_components(&jwk.x, &jwk.y).map_err(ApiError::internal)?;
             if row.retired_at.is_none() && set.active.is_none() {
-                let der = self.master.open(row.kid.as_bytes(), &row.private_key_sealed).map_err(ApiError::internal)?;
-                set.active = Some(Arc::new(SigningKey { kid: row.kid.clone(), key: EncodingKey::from_ec_der(&der) }));
+                let der = self
+                    .master
+                    .open(row.kid.as_bytes(), &row.private_key_sealed)
+                    .map_err(ApiError::internal)?;
+                set.active =
+                    Some(Arc::new(SigningKey { kid: row.kid.clone(), key: EncodingKey::from_ec_der(&der) }));
             }
             set.verifying.insert(row.kid.clone(), decoding);
             set.jwks.push(jwk);

@@ -146,10 +146,10 @@ pub async fn starting_org<C: ConnectionTrait>(
     user_id: Uuid,
     default_org: Option<Uuid>,
 ) -> Result<Option<ActiveOrg>, ApiError> {
-    if let Some(org_id) = default_org {
-        if let Some(found) = active_membership(db, org_id, user_id).await? {
-            return Ok(Some(found));
-        }
+    if let Some(org_id) = default_org
+        && let Some(found) = active_membership(db, org_id, user_id).await?
+    {
+        return Ok(Some(found));
     }
     let first = membership::Entity::find()
         .filter(membership::Column::UserId.eq(user_id))

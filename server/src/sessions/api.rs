@@ -79,7 +79,12 @@ impl SessionsApi {
     ///
     /// Requires a session (not a personal API token).
     #[oai(path = "/api/v1/auth/logout", method = "post", tag = "Tag::Auth", operation_id = "logout")]
-    async fn logout(&self, state: Data<&AppState>, auth: BearerAuth, meta: RequestMeta) -> ApiResult<NoContent> {
+    async fn logout(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+        meta: RequestMeta,
+    ) -> ApiResult<NoContent> {
         service::logout(&state, &meta, &auth.0).await?;
         Ok(NoContent::NoContent)
     }
@@ -90,11 +95,11 @@ impl SessionsApi {
         let principal = auth.0;
         let user = users::service::get(&state.db, principal.user_id).await?;
         let org = match &principal.org {
-            Some(o) => Some(
-                orgs::service::active_membership(&state.db, o.id, principal.user_id)
-                    .await?
-                    .ok_or_else(|| ApiError::unauthenticated("INVALID_TOKEN", "no longer a member of the token's org"))?,
-            ),
+            Some(o) => {
+                Some(orgs::service::active_membership(&state.db, o.id, principal.user_id).await?.ok_or_else(
+                    || ApiError::unauthenticated("INVALID_TOKEN", "no longer a member of the token's org"),
+                )?)
+            }
             None => None,
         };
         let (auth_method, credential_id) = match principal.credential {

@@ -1,8 +1,10 @@
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{refresh_token, session, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
-    QueryFilter, sea_query::{Expr, ExprTrait},
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
+    sea_query::{Expr, ExprTrait},
 };
 use uuid::Uuid;
 
@@ -141,7 +143,12 @@ fn invalid_credentials() -> ApiError {
 
 /// Password sign-in. Unknown emails cost one hash too, so timing does not reveal accounts.
 /// `max_login_attempts` failures in a row lock the account for `lockout_minutes`.
-pub async fn login(state: &AppState, meta: &RequestMeta, email_raw: &str, password: &str) -> Result<SignedIn, ApiError> {
+pub async fn login(
+    state: &AppState,
+    meta: &RequestMeta,
+    email_raw: &str,
+    password: &str,
+) -> Result<SignedIn, ApiError> {
     let email = email::normalize("email", email_raw)?;
     if password.is_empty() {
         return Err(ApiError::validation("password", "is required"));
@@ -159,10 +166,8 @@ pub async fn login(state: &AppState, meta: &RequestMeta, email_raw: &str, passwo
             seconds,
         ));
     }
-    let matched = state
-        .passwords
-        .verify(password, found.as_ref().and_then(|u| u.password_hash.as_deref()))
-        .await?;
+    let matched =
+        state.passwords.verify(password, found.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
     let Some(user) = found else {
         return Err(invalid_credentials());
     };
@@ -173,7 +178,10 @@ pub async fn login(state: &AppState, meta: &RequestMeta, email_raw: &str, passwo
     match UserStatus::parse(&user.status) {
         Some(UserStatus::Active) => {}
         Some(UserStatus::Pending) => {
-            return Err(ApiError::forbidden("ACCOUNT_PENDING", "the account waits for an administrator's approval"));
+            return Err(ApiError::forbidden(
+                "ACCOUNT_PENDING",
+                "the account waits for an administrator's approval",
+            ));
         }
         _ => return Err(ApiError::forbidden("ACCOUNT_DISABLED", "the account is disabled")),
     }
@@ -202,7 +210,12 @@ pub async fn login(state: &AppState, meta: &RequestMeta, email_raw: &str, passwo
     })
 }
 
-async fn record_failure(state: &AppState, meta: &RequestMeta, now: DateTime<Utc>, user: user::Model) -> Result<(), ApiError> {
+async fn record_failure(
+    state: &AppState,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    user: user::Model,
+) -> Result<(), ApiError> {
     let settings = instance::service::get(&state.db).await?;
     let tx = db::begin_write(&state.db).await?;
     // Count in SQL so concurrent failures are not lost.
@@ -261,7 +274,8 @@ async fn new_refresh_token<C: ConnectionTrait>(
     now: DateTime<Utc>,
     session_id: Uuid,
 ) -> Result<String, ApiError> {
-    let secret = crypto::new_secret(crypto::REFRESH_TOKEN_PREFIX).map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+    let secret = crypto::new_secret(crypto::REFRESH_TOKEN_PREFIX)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
     let ttl = i64::try_from(state.config.tokens.refresh_ttl_seconds).unwrap_or(i64::MAX);
     refresh_token::Entity::insert(refresh_token::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -379,7 +393,12 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     })
 }
 
-async fn revoke_for_reuse(state: &AppState, meta: &RequestMeta, now: DateTime<Utc>, sess: &session::Model) -> Result<(), ApiError> {
+async fn revoke_for_reuse(
+    state: &AppState,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    sess: &session::Model,
+) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.db).await?;
     revoke(&tx, sess.id, now, "refresh_token_reuse").await?;
     let mut event = AuditEvent::new(Actor::Anonymous, "session.refresh_reuse_detected")
@@ -393,7 +412,12 @@ async fn revoke_for_reuse(state: &AppState, meta: &RequestMeta, now: DateTime<Ut
     Ok(())
 }
 
-pub async fn revoke<C: ConnectionTrait>(db: &C, session_id: Uuid, now: DateTime<Utc>, reason: &str) -> Result<(), ApiError> {
+pub async fn revoke<C: ConnectionTrait>(
+    db: &C,
+    session_id: Uuid,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), ApiError> {
     session::Entity::update_many()
         .col_expr(session::Column::RevokedAt, Expr::value(now))
         .col_expr(session::Column::RevokeReason, Expr::value(reason))
@@ -445,7 +469,9 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         return Err(ApiError::unauthenticated("ACCOUNT_DISABLED", "the account is not active"));
     }
     let org = match (claims.org_id, claims.org_slug, claims.org_role) {
-        (Some(id), Some(slug), Some(role)) => Some(OrgRef { id: id.parse().map_err(|_| invalid())?, slug, role }),
+        (Some(id), Some(slug), Some(role)) => {
+            Some(OrgRef { id: id.parse().map_err(|_| invalid())?, slug, role })
+        }
         _ => None,
     };
     Ok(Principal {

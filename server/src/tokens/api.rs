@@ -64,7 +64,12 @@ impl TokensApi {
     /// The caller's default token for their active org. The first request creates it and
     /// returns its secret in `token`; later requests return it without the secret (revoke it
     /// to get a new one).
-    #[oai(path = "/api/v1/auth/tokens/default", method = "get", tag = "Tag::Tokens", operation_id = "get_default_token")]
+    #[oai(
+        path = "/api/v1/auth/tokens/default",
+        method = "get",
+        tag = "Tag::Tokens",
+        operation_id = "get_default_token"
+    )]
     async fn get_default_token(
         &self,
         state: Data<&AppState>,
@@ -75,7 +80,12 @@ impl TokensApi {
     }
 
     /// Revoke one of the caller's tokens; it stops working at once.
-    #[oai(path = "/api/v1/auth/tokens/:id", method = "delete", tag = "Tag::Tokens", operation_id = "revoke_token")]
+    #[oai(
+        path = "/api/v1/auth/tokens/:id",
+        method = "delete",
+        tag = "Tag::Tokens",
+        operation_id = "revoke_token"
+    )]
     async fn revoke_token(
         &self,
         state: Data<&AppState>,

@@ -29,7 +29,11 @@ pub struct NewToken {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-pub fn validate(name: &str, expires_at: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Result<NewToken, ApiError> {
+pub fn validate(
+    name: &str,
+    expires_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> Result<NewToken, ApiError> {
     let name = name.trim();
     if name.is_empty() {
         return Err(ApiError::validation("name", "must not be empty"));
@@ -96,17 +100,23 @@ async fn insert<C: ConnectionTrait>(
     Ok(IssuedToken { token, secret: Some(secret) })
 }
 
-pub async fn create(state: &AppState, meta: &RequestMeta, principal: &Principal, new: NewToken) -> Result<IssuedToken, ApiError> {
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+    new: NewToken,
+) -> Result<IssuedToken, ApiError> {
     principal.require_session()?;
     let org = acting_org(principal)?;
     let now = state.clock.now();
     let tx = db::begin_write(&state.db).await?;
-    let existing = api_token::Entity::find()
-        .filter(api_token::Column::UserId.eq(principal.user_id))
-        .count(&tx)
-        .await?;
+    let existing =
+        api_token::Entity::find().filter(api_token::Column::UserId.eq(principal.user_id)).count(&tx).await?;
     if existing >= MAX_TOKENS_PER_USER {
-        return Err(ApiError::conflict("TOO_MANY_TOKENS", format!("a user may hold at most {MAX_TOKENS_PER_USER} tokens")));
+        return Err(ApiError::conflict(
+            "TOO_MANY_TOKENS",
+            format!("a user may hold at most {MAX_TOKENS_PER_USER} tokens"),
+        ));
     }
     let issued = insert(&tx, now, principal.user_id, org.id, new, false).await?;
     audit::record(
@@ -124,7 +134,11 @@ pub async fn create(state: &AppState, meta: &RequestMeta, principal: &Principal,
 }
 
 /// The caller's default token for their active org, made on first request (secret shown then).
-pub async fn default_token(state: &AppState, meta: &RequestMeta, principal: &Principal) -> Result<IssuedToken, ApiError> {
+pub async fn default_token(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+) -> Result<IssuedToken, ApiError> {
     let org = acting_org(principal)?;
     let find = || {
         api_token::Entity::find()
@@ -175,7 +189,12 @@ pub async fn list(
 }
 
 /// Revokes one of the caller's own tokens; anyone else's is "not found".
-pub async fn revoke(state: &AppState, meta: &RequestMeta, principal: &Principal, id: Uuid) -> Result<(), ApiError> {
+pub async fn revoke(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+    id: Uuid,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     let tx = db::begin_write(&state.db).await?;
     let token = api_token::Entity::find_by_id(id)
@@ -201,7 +220,8 @@ pub async fn revoke(state: &AppState, meta: &RequestMeta, principal: &Principal,
 /// Checks a `gh_pat_` secret: it must exist, be unexpired, belong to an active user who is
 /// still an active member of the token's org.
 pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
-    let invalid = || ApiError::unauthenticated("INVALID_TOKEN", "the API token is invalid, expired or revoked");
+    let invalid =
+        || ApiError::unauthenticated("INVALID_TOKEN", "the API token is invalid, expired or revoked");
     if !crypto::looks_like(secret, crypto::PERSONAL_TOKEN_PREFIX) {
         return Err(invalid());
     }
@@ -219,7 +239,8 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
         return Err(ApiError::unauthenticated("ACCOUNT_DISABLED", "the account is not active"));
     }
-    let org = orgs::service::active_membership(&state.db, token.org_id, user.id).await?.ok_or_else(invalid)?;
+    let org =
+        orgs::service::active_membership(&state.db, token.org_id, user.id).await?.ok_or_else(invalid)?;
     if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(now))

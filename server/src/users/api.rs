@@ -56,7 +56,12 @@ impl UsersApi {
     /// Approve a pending user so they can sign in.
     ///
     /// Requires an instance admin.
-    #[oai(path = "/api/v1/users/:id/approve", method = "post", tag = "Tag::Users", operation_id = "approve_user")]
+    #[oai(
+        path = "/api/v1/users/:id/approve",
+        method = "post",
+        tag = "Tag::Users",
+        operation_id = "approve_user"
+    )]
     async fn approve_user(
         &self,
         state: Data<&AppState>,
@@ -71,7 +76,12 @@ impl UsersApi {
     /// Disable a user: they cannot sign in, and their sessions and personal tokens are revoked at once.
     ///
     /// Requires an instance admin.
-    #[oai(path = "/api/v1/users/:id/disable", method = "post", tag = "Tag::Users", operation_id = "disable_user")]
+    #[oai(
+        path = "/api/v1/users/:id/disable",
+        method = "post",
+        tag = "Tag::Users",
+        operation_id = "disable_user"
+    )]
     async fn disable_user(
         &self,
         state: Data<&AppState>,
@@ -86,7 +96,12 @@ impl UsersApi {
     /// Enable a disabled user again.
     ///
     /// Requires an instance admin.
-    #[oai(path = "/api/v1/users/:id/enable", method = "post", tag = "Tag::Users", operation_id = "enable_user")]
+    #[oai(
+        path = "/api/v1/users/:id/enable",
+        method = "post",
+        tag = "Tag::Users",
+        operation_id = "enable_user"
+    )]
     async fn enable_user(
         &self,
         state: Data<&AppState>,

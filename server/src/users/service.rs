@@ -49,7 +49,11 @@ pub struct NewUser {
     pub is_instance_admin: bool,
 }
 
-pub async fn insert<C: ConnectionTrait>(db: &C, now: DateTime<Utc>, new: NewUser) -> Result<user::Model, ApiError> {
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    new: NewUser,
+) -> Result<user::Model, ApiError> {
     let row = user::ActiveModel {
         id: Set(Uuid::now_v7()),
         email: Set(new.email),
@@ -198,7 +202,12 @@ pub async fn apply(
 
 /// Deletes a user with their memberships, sessions and tokens. Orgs where they are the only
 /// member go with them; an org where they are the only owner but not the only member blocks it.
-pub async fn delete(state: &AppState, actor: Actor, meta: &RequestMeta, user_id: Uuid) -> Result<(), ApiError> {
+pub async fn delete(
+    state: &AppState,
+    actor: Actor,
+    meta: &RequestMeta,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
     let now = state.clock.now();
     let tx = db::begin_write(&state.db).await?;
     let target = get(&tx, user_id).await?;
@@ -276,8 +285,13 @@ pub async fn bootstrap_admin(
         row.status = Set(UserStatus::Active.as_str().into());
         row.updated_at = Set(now);
         let user = row.update(&tx).await?;
-        audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.promoted_to_admin").target("user", user.id))
-            .await?;
+        audit::record(
+            &tx,
+            now,
+            meta,
+            AuditEvent::new(Actor::System, "user.promoted_to_admin").target("user", user.id),
+        )
+        .await?;
         tx.commit().await?;
         return Ok(Bootstrap::Promoted);
     }
@@ -285,7 +299,8 @@ pub async fn bootstrap_admin(
     let (password, generated) = match password {
         Some(p) => (p, false),
         None => {
-            let secret = crate::crypto::new_secret("").map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+            let secret = crate::crypto::new_secret("")
+                .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
             (secret.chars().take(24).collect(), true)
         }
     };
@@ -300,12 +315,19 @@ pub async fn bootstrap_admin(
     let user = insert(
         &tx,
         now,
-        NewUser { email: email.clone(), password_hash: Some(hash), status: UserStatus::Active, is_instance_admin: true },
+        NewUser {
+            email: email.clone(),
+            password_hash: Some(hash),
+            status: UserStatus::Active,
+            is_instance_admin: true,
+        },
     )
     .await?;
     let local = email.split('@').next().unwrap_or("admin");
-    let org = crate::orgs::service::create_with_owner(&tx, now, &format!("{local}'s organization"), user.id).await?;
-    audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.created").target("user", user.id)).await?;
+    let org = crate::orgs::service::create_with_owner(&tx, now, &format!("{local}'s organization"), user.id)
+        .await?;
+    audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.created").target("user", user.id))
+        .await?;
     audit::record(
         &tx,
         now,

@@ -145,9 +145,7 @@ impl Database {
 /// The `guildhall` binary next to the bench's own executable, built first when missing.
 fn server_binary() -> Result<PathBuf> {
     let exe = std::env::current_exe().context("cannot find the bench's own executable")?;
-    let dir = exe
-        .parent()
-        .context("the bench's executable has no parent directory")?;
+    let dir = exe.parent().context("the bench's executable has no parent directory")?;
     let binary = dir.join(format!("guildhall{}", std::env::consts::EXE_SUFFIX));
     if binary.is_file() {
         return Ok(binary);
@@ -159,18 +157,13 @@ fn server_binary() -> Result<PathBuf> {
     if !cfg!(debug_assertions) {
         build.arg("--release");
     }
-    build
-        .args(["-p", "guildhall-server", "--bin", "guildhall"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    build.args(["-p", "guildhall-server", "--bin", "guildhall"]).current_dir(env!("CARGO_MANIFEST_DIR"));
     let status = build.status().context("cannot run cargo build")?;
     if !status.success() {
         bail!("cargo build of the server failed ({status})");
     }
     if !binary.is_file() {
-        bail!(
-            "cargo build succeeded but {} is still missing",
-            binary.display()
-        );
+        bail!("cargo build succeeded but {} is still missing", binary.display());
     }
     Ok(binary)
 }
@@ -229,8 +222,7 @@ fn start_server(binary: &Path, database: &Database) -> Result<Server> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data_dir = dir.path().join("data");
     let log_path = dir.path().join("server.log");
-    let log =
-        File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
+    let log = File::create(&log_path).with_context(|| format!("cannot create {}", log_path.display()))?;
     let bind = format!("127.0.0.1:{}", free_port()?);
 
     let mut command = Command::new(binary);
@@ -249,28 +241,16 @@ fn start_server(binary: &Path, database: &Database) -> Result<Server> {
         .env_remove("GUILDHALL_DATA_DIR")
         .env_remove("GUILDHALL_BIND")
         .stdin(Stdio::null())
-        .stdout(Stdio::from(
-            log.try_clone().context("cannot share the log file")?,
-        ))
+        .stdout(Stdio::from(log.try_clone().context("cannot share the log file")?))
         .stderr(Stdio::from(log));
     let mut schema = None;
     if let Database::Postgres(url) = database {
         let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
-        command
-            .args(["--database-url", url])
-            .env("GUILDHALL_DATABASE_SCHEMA", &name);
+        command.args(["--database-url", url]).env("GUILDHALL_DATABASE_SCHEMA", &name);
         schema = Some((url.clone(), name));
     }
-    let child = command
-        .spawn()
-        .with_context(|| format!("cannot start {}", binary.display()))?;
-    Ok(Server {
-        child,
-        base: format!("http://{bind}"),
-        log_path,
-        schema,
-        _dir: dir,
-    })
+    let child = command.spawn().with_context(|| format!("cannot start {}", binary.display()))?;
+    Ok(Server { child, base: format!("http://{bind}"), log_path, schema, _dir: dir })
 }
 
 /// Polls `/readyz` until it answers 200; fails early when the process exits.
@@ -308,8 +288,7 @@ fn proc_status_kib(pid: u32, field: &str) -> Result<u64> {
         .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .with_context(|| format!("{path} has no {field}"))?;
     let kib = line.trim().trim_end_matches("kB").trim();
-    kib.parse()
-        .with_context(|| format!("{field} in {path} is not a number: {line}"))
+    kib.parse().with_context(|| format!("{field} in {path} is not a number: {line}"))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,10 +323,7 @@ async fn error_of(resp: reqwest::Response) -> String {
 
 /// Sends a request and returns the JSON body of a 2xx answer.
 async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, String> {
-    let resp = request
-        .send()
-        .await
-        .map_err(|e| format!("transport: {e}"))?;
+    let resp = request.send().await.map_err(|e| format!("transport: {e}"))?;
     if !resp.status().is_success() {
         return Err(error_of(resp).await);
     }
@@ -356,10 +332,7 @@ async fn send_json(request: reqwest::RequestBuilder) -> Result<Value, String> {
 
 /// Sends a request and only checks for a 2xx answer (the body is read and discarded).
 async fn send_ok(request: reqwest::RequestBuilder) -> Result<(), String> {
-    let resp = request
-        .send()
-        .await
-        .map_err(|e| format!("transport: {e}"))?;
+    let resp = request.send().await.map_err(|e| format!("transport: {e}"))?;
     if !resp.status().is_success() {
         return Err(error_of(resp).await);
     }
@@ -369,21 +342,13 @@ async fn send_ok(request: reqwest::RequestBuilder) -> Result<(), String> {
 
 fn tokens_of(body: &Value) -> Result<Tokens, String> {
     let field = |name: &str| {
-        body[name]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| format!("the answer has no {name}: {body}"))
+        body[name].as_str().map(str::to_string).ok_or_else(|| format!("the answer has no {name}: {body}"))
     };
-    Ok(Tokens {
-        access: field("access_token")?,
-        refresh: field("refresh_token")?,
-    })
+    Ok(Tokens { access: field("access_token")?, refresh: field("refresh_token")? })
 }
 
 fn login_request(ctx: &Ctx, email: &str) -> reqwest::RequestBuilder {
-    ctx.client
-        .post(ctx.url("/api/v1/auth/login"))
-        .json(&json!({ "email": email, "password": PASSWORD }))
+    ctx.client.post(ctx.url("/api/v1/auth/login")).json(&json!({ "email": email, "password": PASSWORD }))
 }
 
 async fn login(ctx: &Ctx, email: &str) -> Result<Tokens, String> {
@@ -391,11 +356,7 @@ async fn login(ctx: &Ctx, email: &str) -> Result<Tokens, String> {
 }
 
 /// Signs up `count` accounts one after the other and returns the first one's tokens.
-async fn signup_users(
-    client: &reqwest::Client,
-    base: &str,
-    count: usize,
-) -> Result<(Vec<String>, Tokens)> {
+async fn signup_users(client: &reqwest::Client, base: &str, count: usize) -> Result<(Vec<String>, Tokens)> {
     let mut emails = Vec::with_capacity(count);
     let mut first = None;
     for i in 0..count {
@@ -407,15 +368,9 @@ async fn signup_users(
             .await
             .with_context(|| format!("signup of {email}"))?;
         if resp.status() != reqwest::StatusCode::CREATED {
-            bail!(
-                "signup of {email}: expected 201, got {}",
-                error_of(resp).await
-            );
+            bail!("signup of {email}: expected 201, got {}", error_of(resp).await);
         }
-        let body: Value = resp
-            .json()
-            .await
-            .with_context(|| format!("signup of {email}"))?;
+        let body: Value = resp.json().await.with_context(|| format!("signup of {email}"))?;
         let tokens = tokens_of(&body).map_err(|e| anyhow!("signup of {email}: {e}"))?;
         first.get_or_insert(tokens);
         emails.push(email);
@@ -430,9 +385,7 @@ async fn login_workers(ctx: &Arc<Ctx>, workers: usize) -> Result<Vec<Tokens>> {
         let ctx = ctx.clone();
         handles.push(tokio::spawn(async move {
             let email = &ctx.emails[i % ctx.emails.len()];
-            login(&ctx, email)
-                .await
-                .map_err(|e| anyhow!("setup login of {email}: {e}"))
+            login(&ctx, email).await.map_err(|e| anyhow!("setup login of {email}: {e}"))
         }));
     }
     let mut sessions = Vec::with_capacity(workers);
@@ -525,9 +478,7 @@ where
     let mut errors = 0;
     let mut kinds: HashMap<String, u64> = HashMap::new();
     for handle in handles {
-        let worker = handle
-            .await
-            .with_context(|| format!("a {name} worker panicked"))?;
+        let worker = handle.await.with_context(|| format!("a {name} worker panicked"))?;
         latencies.extend(worker.latencies);
         errors += worker.errors;
         for (message, count) in worker.error_kinds {
@@ -539,14 +490,7 @@ where
     let mut error_samples: Vec<(String, u64)> = kinds.into_iter().collect();
     error_samples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     error_samples.truncate(ERROR_SAMPLES);
-    Ok(PhaseStats {
-        name,
-        successes: latencies.len() as u64,
-        errors,
-        elapsed,
-        latencies,
-        error_samples,
-    })
+    Ok(PhaseStats { name, successes: latencies.len() as u64, errors, elapsed, latencies, error_samples })
 }
 
 /// Password logins, cycling over the accounts.
@@ -585,40 +529,33 @@ async fn refresh_phase(ctx: &Arc<Ctx>, workers: usize, duration: Duration) -> Re
         })
         .collect();
     let ctx = ctx.clone();
-    run_phase(
-        "refresh",
-        states,
-        duration,
-        move |mut state: RefreshState| {
-            let ctx = ctx.clone();
-            async move {
-                // `take` makes sure a token is never sent twice, even when its request failed.
-                let Some(token) = state.refresh.take() else {
-                    // The last refresh failed: sign in again for a fresh session.
-                    let outcome = match login(&ctx, &state.email).await {
-                        Ok(tokens) => {
-                            state.refresh = Some(tokens.refresh);
-                            Outcome::Untimed
-                        }
-                        Err(e) => Outcome::Failure(format!("re-login: {e}")),
-                    };
-                    return (state, outcome);
-                };
-                let request = ctx
-                    .client
-                    .post(ctx.url("/api/v1/auth/refresh"))
-                    .json(&json!({ "refresh_token": token }));
-                let outcome = match send_json(request).await.and_then(|body| tokens_of(&body)) {
+    run_phase("refresh", states, duration, move |mut state: RefreshState| {
+        let ctx = ctx.clone();
+        async move {
+            // `take` makes sure a token is never sent twice, even when its request failed.
+            let Some(token) = state.refresh.take() else {
+                // The last refresh failed: sign in again for a fresh session.
+                let outcome = match login(&ctx, &state.email).await {
                     Ok(tokens) => {
                         state.refresh = Some(tokens.refresh);
-                        Outcome::Success
+                        Outcome::Untimed
                     }
-                    Err(e) => Outcome::Failure(e),
+                    Err(e) => Outcome::Failure(format!("re-login: {e}")),
                 };
-                (state, outcome)
-            }
-        },
-    )
+                return (state, outcome);
+            };
+            let request =
+                ctx.client.post(ctx.url("/api/v1/auth/refresh")).json(&json!({ "refresh_token": token }));
+            let outcome = match send_json(request).await.and_then(|body| tokens_of(&body)) {
+                Ok(tokens) => {
+                    state.refresh = Some(tokens.refresh);
+                    Outcome::Success
+                }
+                Err(e) => Outcome::Failure(e),
+            };
+            (state, outcome)
+        }
+    })
     .await
 }
 
@@ -630,10 +567,7 @@ async fn me_phase(ctx: &Arc<Ctx>, workers: usize, duration: Duration) -> Result<
     run_phase("GET /auth/me", states, duration, move |token: Arc<str>| {
         let ctx = ctx.clone();
         async move {
-            let request = ctx
-                .client
-                .get(ctx.url("/api/v1/auth/me"))
-                .bearer_auth(&token);
+            let request = ctx.client.get(ctx.url("/api/v1/auth/me")).bearer_auth(&token);
             let outcome = match send_ok(request).await {
                 Ok(()) => Outcome::Success,
                 Err(e) => Outcome::Failure(e),
@@ -650,13 +584,8 @@ async fn me_phase(ctx: &Arc<Ctx>, workers: usize, duration: Duration) -> Result<
 
 /// Mean milliseconds of one argon2id hash with the server's default parameters.
 fn argon2_ms_per_hash() -> Result<f64> {
-    let params = Params::new(
-        ARGON2_MEMORY_KIB,
-        ARGON2_ITERATIONS,
-        ARGON2_PARALLELISM,
-        Some(32),
-    )
-    .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
+    let params = Params::new(ARGON2_MEMORY_KIB, ARGON2_ITERATIONS, ARGON2_PARALLELISM, Some(32))
+        .map_err(|e| anyhow!("argon2 parameters: {e}"))?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
     let salt = *b"guildhall-bench!";
     let mut out = [0u8; 32];
@@ -691,18 +620,14 @@ async fn es256_us_per_verify(ctx: &Ctx, token: &str) -> Result<f64> {
         .await
         .context("the JWKS is not JSON")?;
     let keys = jwks["keys"].as_array().context("the JWKS has no keys")?;
-    let kid = decode_header(token)
-        .context("the access token has no valid header")?
-        .kid;
+    let kid = decode_header(token).context("the access token has no valid header")?.kid;
     let jwk = keys
         .iter()
         .find(|k| kid.is_some() && k["kid"].as_str() == kid.as_deref())
         .or_else(|| keys.first())
         .context("the JWKS is empty")?;
-    let (x, y) = (
-        jwk["x"].as_str().context("the JWK has no x")?,
-        jwk["y"].as_str().context("the JWK has no y")?,
-    );
+    let (x, y) =
+        (jwk["x"].as_str().context("the JWK has no x")?, jwk["y"].as_str().context("the JWK has no y")?);
     let key = DecodingKey::from_ec_components(x, y).context("the JWK is not a P-256 key")?;
     let mut validation = Validation::new(jsonwebtoken::Algorithm::ES256);
     validation.set_audience(&["guildhall"]);
@@ -759,11 +684,7 @@ async fn bench_database(
     let idle_rss_kib = proc_status_kib(server.pid(), "VmRSS")?;
 
     let (emails, first) = signup_users(&client, &server.base, args.users).await?;
-    let ctx = Arc::new(Ctx {
-        client,
-        base: server.base.clone(),
-        emails,
-    });
+    let ctx = Arc::new(Ctx { client, base: server.base.clone(), emails });
     let es256_us = es256_us_per_verify(&ctx, &first.access).await?;
 
     let duration = Duration::from_secs(args.seconds);
@@ -806,11 +727,7 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 /// A rate with sensible precision: `52.3`, `2900`.
 fn number(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else {
-        format!("{value:.1}")
-    }
+    if value >= 100.0 { format!("{value:.0}") } else { format!("{value:.1}") }
 }
 
 /// A rate per second: `52.3/s`, `2900/s`.
@@ -842,11 +759,7 @@ fn print_report(r: &Report) {
                 100.0 * phase.rate() / r.hash_capacity()
             )
         } else {
-            format!(
-                "{} ({} per core)",
-                rate(phase.rate()),
-                rate(phase.rate() / r.cores as f64)
-            )
+            format!("{} ({} per core)", rate(phase.rate()), rate(phase.rate() / r.cores as f64))
         };
         println!(
             "{:<15}: {throughput:<34} p50 {:>7.1} ms  p99 {:>7.1} ms  errors {}",
@@ -867,10 +780,7 @@ fn print_report(r: &Report) {
         mib(r.peak_rss_kib)
     );
     if r.log_lines > 0 {
-        println!(
-            "server log     : {} warning/error lines; the last ones:",
-            r.log_lines
-        );
+        println!("server log     : {} warning/error lines; the last ones:", r.log_lines);
         for line in &r.log_tail {
             println!("    {line}");
         }
