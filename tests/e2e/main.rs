@@ -1,6 +1,7 @@
 //! End-to-end tests: each starts the real server on a loopback port (SQLite, or PostgreSQL when
 //! `GUILDHALL_TEST_DATABASE_URL` is set) and talks HTTP to it. One binary for link time.
 
+mod audit;
 mod errors;
 mod instance;
 mod jwt_interop;
