@@ -17,6 +17,11 @@ pub struct Model {
     pub request_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The hash chain this entry belongs to: the org's id, or `instance`.
+    pub chain: String,
+    pub seq: i64,
+    pub prev_hash: Option<Vec<u8>>,
+    pub hash: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,11 @@ pub struct Model {
     pub max_login_attempts: i32,
     pub lockout_minutes: i32,
     pub updated_at: DateTimeUtc,
+    pub require_mfa: bool,
+    pub session_ttl_minutes: i32,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub welcome_text: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

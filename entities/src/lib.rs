@@ -3,11 +3,13 @@
 //! Ids are UUIDv7 strings, times are UTC. Every org-scoped table has an `org_id` column.
 
 pub mod api_token;
+pub mod audit_anchor;
 pub mod audit_log;
 pub mod instance_settings;
 pub mod membership;
 pub mod org;
 pub mod refresh_token;
+pub mod role;
 pub mod session;
 pub mod signing_key;
 pub mod user;

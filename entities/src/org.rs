@@ -10,6 +10,18 @@ pub struct Model {
     pub slug: String,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
+    /// Free JSON object, as text.
+    pub metadata: String,
+    pub max_users: Option<i32>,
+    pub data_retention_days: i32,
+    pub logo_url: Option<String>,
+    pub primary_color: Option<String>,
+    pub welcome_text: Option<String>,
+    pub password_min_length: Option<i32>,
+    pub require_mfa: Option<bool>,
+    pub session_ttl_minutes: Option<i32>,
+    pub max_login_attempts: Option<i32>,
+    pub lockout_minutes: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

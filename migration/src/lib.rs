@@ -9,6 +9,7 @@ mod m20261123_000002_create_sessions;
 mod m20261123_000003_create_signing_keys;
 mod m20261123_000004_create_api_tokens;
 mod m20261123_000005_create_audit_logs;
+mod m20261123_000006_org_settings_roles_audit_chain;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_create_signing_keys::Migration),
             Box::new(m20261123_000004_create_api_tokens::Migration),
             Box::new(m20261123_000005_create_audit_logs::Migration),
+            Box::new(m20261123_000006_org_settings_roles_audit_chain::Migration),
         ]
     }
 }

@@ -12,6 +12,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::{
     AppState,
+    audit::api::AuditApi,
     clock::SharedClock,
     config::Config,
     crypto::MasterKey,
@@ -21,7 +22,10 @@ use crate::{
     instance::{self, api::InstanceApi},
     json::BodyLimit,
     keys::{KeyStore, api::KeysApi},
+    members::api::MembersApi,
+    orgs::api::OrgsApi,
     passwords::PasswordHasher,
+    roles::api::RolesApi,
     sessions::api::SessionsApi,
     tokens::api::TokensApi,
     users::api::UsersApi,
@@ -33,6 +37,14 @@ pub enum Tag {
     Auth,
     /// Personal API tokens.
     Tokens,
+    /// Organizations: create, read, change, delete, switch into, transfer ownership.
+    Orgs,
+    /// Members of an org and their roles.
+    Members,
+    /// Built-in and custom roles of an org.
+    Roles,
+    /// The org's hash-chained audit log.
+    Audit,
     /// Instance users (instance admins only).
     Users,
     /// Instance settings (instance admins only).
@@ -85,11 +97,23 @@ impl OpsApi {
     }
 }
 
-type Apis = (SessionsApi, TokensApi, UsersApi, InstanceApi, KeysApi, OpsApi);
+type Apis =
+    (SessionsApi, TokensApi, OrgsApi, MembersApi, RolesApi, AuditApi, UsersApi, InstanceApi, KeysApi, OpsApi);
 
 fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (SessionsApi, TokensApi, UsersApi, InstanceApi, KeysApi, OpsApi),
+        (
+            SessionsApi,
+            TokensApi,
+            OrgsApi,
+            MembersApi,
+            RolesApi,
+            AuditApi,
+            UsersApi,
+            InstanceApi,
+            KeysApi,
+            OpsApi,
+        ),
         "Guildhall",
         env!("CARGO_PKG_VERSION"),
     )

@@ -6,7 +6,14 @@ use poem::Request;
 use poem_openapi::{SecurityScheme, auth::Bearer};
 use uuid::Uuid;
 
-use crate::{AppState, audit::Actor, crypto, error::ApiError, sessions, tokens};
+use crate::{
+    AppState,
+    audit::Actor,
+    crypto,
+    error::ApiError,
+    permissions::{self, Permission, PermissionSet},
+    sessions, tokens,
+};
 
 /// The org a credential acts in, with the caller's role there.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -79,3 +86,169 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
     };
     Ok(principal)
 }
+
+/// The request's org and what the caller may do there. Built only by its extractor from the
+/// `{org}` path parameter (id or slug) and the bearer credential: the caller must be an active
+/// member of that org (a personal token only of its own org), else the org is "not found".
+/// Permissions come from the caller's current role in the database.
+#[derive(Clone, Debug)]
+pub struct OrgContext {
+    org: guildhall_entities::org::Model,
+    principal: Principal,
+    role: String,
+    permissions: PermissionSet,
+}
+
+impl OrgContext {
+    pub fn org_id(&self) -> Uuid {
+        self.org.id
+    }
+
+    pub fn org(&self) -> &guildhall_entities::org::Model {
+        &self.org
+    }
+
+    pub fn principal(&self) -> &Principal {
+        &self.principal
+    }
+
+    pub fn role(&self) -> &str {
+        &self.role
+    }
+
+    pub fn permissions(&self) -> &PermissionSet {
+        &self.permissions
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.principal.actor()
+    }
+
+    pub fn is_owner(&self) -> bool {
+        self.role == permissions::OWNER
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        self.permissions.contains(&permission)
+    }
+
+    pub fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.has(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(
+                "FORBIDDEN",
+                format!("this requires the `{}` permission", permission.as_str()),
+            ))
+        }
+    }
+
+    pub fn require_owner(&self) -> Result<(), ApiError> {
+        if self.is_owner() {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden("OWNER_REQUIRED", "only an owner of the organization can do this"))
+        }
+    }
+
+    /// Resolves `org_ref` (id or slug) for `principal`.
+    pub async fn resolve(state: &AppState, principal: Principal, org_ref: &str) -> Result<Self, ApiError> {
+        use guildhall_entities::{membership, org};
+        use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
+
+        let by_ref = match org_ref.parse::<Uuid>() {
+            Ok(id) => Condition::any().add(org::Column::Id.eq(id)).add(org::Column::Slug.eq(org_ref)),
+            Err(_) => Condition::all().add(org::Column::Slug.eq(org_ref.to_ascii_lowercase())),
+        };
+        let found = membership::Entity::find()
+            .find_also_related(org::Entity)
+            .filter(membership::Column::UserId.eq(principal.user_id))
+            .filter(membership::Column::Status.eq(crate::orgs::MembershipStatus::Active.as_str()))
+            .filter(by_ref)
+            .one(&state.db)
+            .await?;
+        let Some((member, Some(org))) = found else {
+            return Err(ApiError::not_found());
+        };
+        // A personal token acts only in the org it was made for.
+        if matches!(principal.credential, Credential::PersonalToken { .. })
+            && principal.org.as_ref().map(|o| o.id) != Some(org.id)
+        {
+            return Err(ApiError::not_found());
+        }
+        let permissions = crate::roles::service::permissions_of(&state.db, org.id, &member.role).await?;
+        Ok(Self { org, principal, role: member.role, permissions })
+    }
+}
+
+impl<'a> poem_openapi::ApiExtractor<'a> for OrgContext {
+    const TYPES: &'static [poem_openapi::ApiExtractorType] =
+        &[poem_openapi::ApiExtractorType::Parameter, poem_openapi::ApiExtractorType::SecurityScheme];
+    const PARAM_IS_REQUIRED: bool = true;
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut poem_openapi::registry::Registry) {
+        <BearerAuth as poem_openapi::ApiExtractor>::register(registry);
+    }
+
+    fn security_schemes() -> Vec<&'static str> {
+        <BearerAuth as poem_openapi::ApiExtractor>::security_schemes()
+    }
+
+    fn param_in() -> Option<poem_openapi::registry::MetaParamIn> {
+        Some(poem_openapi::registry::MetaParamIn::Path)
+    }
+
+    fn param_schema_ref() -> Option<poem_openapi::registry::MetaSchemaRef> {
+        Some(<String as poem_openapi::types::Type>::schema_ref())
+    }
+
+    async fn from_request(
+        req: &'a Request,
+        body: &mut poem::RequestBody,
+        param_opts: poem_openapi::ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        let org_ref = req.raw_path_param(param_opts.name).unwrap_or_default().to_string();
+        let auth = <BearerAuth as poem_openapi::ApiExtractor>::from_request(
+            req,
+            body,
+            poem_openapi::ExtractParamOptions::default(),
+        )
+        .await?;
+        let state = req
+            .data::<AppState>()
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing from request")))?;
+        Ok(OrgContext::resolve(state, auth.0, &org_ref).await?)
+    }
+}
+
+/// Handlers take the org context as `org: tenant::Path`. poem-openapi numbers path parameters
+/// by counting arguments whose type path has a `Path` segment; this alias keeps that count
+/// right, so `{org}` is the first path parameter and later `Path<T>` arguments get theirs.
+pub mod tenant {
+    pub type Path = super::OrgContext;
+}
+
+/// Entities whose rows belong to one org.
+pub trait OrgScoped: sea_orm::EntityTrait {
+    fn org_column() -> Self::Column;
+}
+
+/// The start of every read of org data: the entity's rows in the context's org, and no others.
+pub fn scoped<E: OrgScoped>(ctx: &OrgContext) -> sea_orm::Select<E> {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    E::find().filter(E::org_column().eq(ctx.org_id()))
+}
+
+macro_rules! org_scoped {
+    ($($module:ident),*) => {$(
+        impl OrgScoped for guildhall_entities::$module::Entity {
+            fn org_column() -> Self::Column {
+                guildhall_entities::$module::Column::OrgId
+            }
+        }
+    )*};
+}
+
+org_scoped!(membership, role, api_token, audit_log);

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use guildhall_migration::{Migrator, sea_orm_migration::MigratorTrait};
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DatabaseTransaction, DbErr,
     SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
@@ -61,10 +61,15 @@ pub async fn begin_write(db: &Db) -> Result<DatabaseTransaction, DbErr> {
 
 /// A cheap round trip for `/readyz`.
 pub async fn ping(db: &Db) -> Result<(), DbErr> {
-    let backend = db.get_database_backend();
-    let sql = match backend {
-        DbBackend::Postgres | DbBackend::Sqlite | DbBackend::MySql => "SELECT 1",
-        _ => "SELECT 1",
-    };
-    db.query_one_raw(Statement::from_string(backend, sql)).await.map(|_| ())
+    db.query_one_raw(Statement::from_string(db.get_database_backend(), "SELECT 1")).await.map(|_| ())
+}
+
+/// `lower(column) LIKE '%needle%'` with the needle's own `%`, `_` and `\` taken literally.
+pub fn contains_ci(
+    column: impl sea_orm::sea_query::IntoColumnRef,
+    needle: &str,
+) -> sea_orm::sea_query::SimpleExpr {
+    use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+    let escaped = needle.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    Func::lower(Expr::col(column)).like(LikeExpr::new(format!("%{escaped}%")).escape('\\'))
 }

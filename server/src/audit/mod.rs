@@ -1,9 +1,18 @@
 //! The audit log. Every state change writes one entry in the same transaction as the change,
 //! so a change and its record commit or vanish together. Entries never hold secrets.
+//! Entries form a hash chain per org (instance-level events have their own chain): each stores
+//! SHA-256 over the previous entry's hash and its own canonical content, so an edited, removed
+//! or reordered entry breaks verification. A retention purge keeps the last purged hash as the
+//! chain's anchor.
+
+pub mod api;
+pub mod chain;
+pub mod service;
+pub mod types;
 
 use chrono::{DateTime, Utc};
 use guildhall_entities::audit_log;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, EntityTrait};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
 use uuid::Uuid;
 
 use crate::{error::ApiError, http::RequestMeta};
@@ -23,7 +32,7 @@ pub enum Actor {
 }
 
 impl Actor {
-    fn parts(self) -> (&'static str, Option<String>) {
+    pub fn parts(self) -> (&'static str, Option<String>) {
         match self {
             Self::User(id) => ("user", Some(id.to_string())),
             Self::PersonalToken { token_id, .. } => ("token", Some(token_id.to_string())),
@@ -65,6 +74,7 @@ impl AuditEvent {
     }
 }
 
+/// Appends `event` to its chain, inside the caller's transaction.
 pub async fn record<C: ConnectionTrait>(
     db: &C,
     at: DateTime<Utc>,
@@ -76,20 +86,29 @@ pub async fn record<C: ConnectionTrait>(
         Some((kind, id)) => (Some(kind.to_string()), Some(id)),
         None => (None, None),
     };
-    let row = audit_log::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(event.org_id),
-        occurred_at: Set(at),
-        actor_type: Set(actor_type.to_string()),
-        actor_id: Set(actor_id),
-        action: Set(event.action.to_string()),
-        target_type: Set(target_type),
-        target_id: Set(target_id),
-        details: Set(event.details.map(|d| d.to_string())),
-        request_id: Set(Some(meta.request_id.clone()).filter(|r| !r.is_empty())),
-        ip: Set(meta.ip.clone()),
-        user_agent: Set(meta.user_agent.clone()),
+    let chain = chain::chain_of(event.org_id);
+    let (last_seq, last_hash) = chain::head(db, &chain, event.org_id).await?;
+    let mut entry = audit_log::Model {
+        id: Uuid::now_v7(),
+        org_id: event.org_id,
+        occurred_at: chain::truncate(at),
+        actor_type: actor_type.to_string(),
+        actor_id,
+        action: event.action.to_string(),
+        target_type,
+        target_id,
+        details: event.details.map(|d| d.to_string()),
+        request_id: Some(meta.request_id.clone()).filter(|r| !r.is_empty()),
+        ip: meta.ip.clone(),
+        user_agent: meta.user_agent.clone(),
+        chain,
+        seq: last_seq + 1,
+        prev_hash: Some(last_hash.clone()),
+        hash: None,
     };
+    entry.hash = Some(chain::hash(&last_hash, &entry));
+    let mut row = entry.into_active_model();
+    row = row.reset_all();
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
     Ok(())
 }

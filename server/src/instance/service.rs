@@ -27,6 +27,11 @@ pub async fn ensure(db: &Db, defaults: &InstanceDefaults, now: DateTime<Utc>) ->
         max_login_attempts: Set(to_i32(defaults.max_login_attempts)),
         lockout_minutes: Set(to_i32(defaults.lockout_minutes)),
         updated_at: Set(now),
+        require_mfa: Set(false),
+        session_ttl_minutes: Set(43_200),
+        logo_url: Set(None),
+        primary_color: Set(None),
+        welcome_text: Set(None),
     };
     match instance_settings::Entity::insert(row).exec_without_returning(db).await {
         Ok(_) => Ok(()),
@@ -55,6 +60,11 @@ pub struct SettingsChange {
     pub password_min_length: Option<i32>,
     pub max_login_attempts: Option<i32>,
     pub lockout_minutes: Option<i32>,
+    pub require_mfa: Option<bool>,
+    pub session_ttl_minutes: Option<i32>,
+    pub logo_url: Option<Option<String>>,
+    pub primary_color: Option<Option<String>>,
+    pub welcome_text: Option<Option<String>>,
 }
 
 pub async fn update(
@@ -86,6 +96,11 @@ pub async fn update(
     apply!(password_min_length);
     apply!(max_login_attempts);
     apply!(lockout_minutes);
+    apply!(require_mfa);
+    apply!(session_ttl_minutes);
+    apply!(logo_url);
+    apply!(primary_color);
+    apply!(welcome_text);
     if changed.is_empty() {
         return Ok(before);
     }

@@ -1,29 +1,13 @@
 use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, org};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use uuid::Uuid;
 
-use crate::error::ApiError;
-
-/// The built-in roles. Custom roles are org-defined keys stored the same way.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Role {
-    Owner,
-    Admin,
-    Member,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Owner => "owner",
-            Self::Admin => "admin",
-            Self::Member => "member",
-        }
-    }
-}
+use super::settings::{Branding, OrgAuthSettings};
+use crate::{error::ApiError, permissions};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MembershipStatus {
@@ -91,6 +75,34 @@ async fn free_slug<C: ConnectionTrait>(db: &C, name: &str) -> Result<String, Api
     }
 }
 
+/// What a new org starts with.
+#[derive(Clone, Debug)]
+pub struct NewOrg {
+    pub name: String,
+    pub slug: Option<String>,
+    pub metadata: String,
+    pub max_users: Option<i32>,
+    pub data_retention_days: i32,
+    pub branding: Branding,
+    pub auth: OrgAuthSettings,
+}
+
+impl NewOrg {
+    pub fn named(name: &str) -> Self {
+        Self {
+            name: name.to_string(),
+            slug: None,
+            metadata: "{}".into(),
+            max_users: None,
+            data_retention_days: DEFAULT_RETENTION_DAYS,
+            branding: Branding::default(),
+            auth: OrgAuthSettings::default(),
+        }
+    }
+}
+
+pub const DEFAULT_RETENTION_DAYS: i32 = 90;
+
 /// Creates an org with `owner` as its owner.
 pub async fn create_with_owner<C: ConnectionTrait>(
     db: &C,
@@ -98,29 +110,60 @@ pub async fn create_with_owner<C: ConnectionTrait>(
     name: &str,
     owner: Uuid,
 ) -> Result<ActiveOrg, ApiError> {
-    let slug = free_slug(db, name).await?;
+    let row = insert(db, now, NewOrg::named(name), owner).await?;
+    Ok(ActiveOrg { id: row.id, name: row.name, slug: row.slug, role: permissions::OWNER.into() })
+}
+
+/// Inserts an org and its owner's membership.
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    new: NewOrg,
+    owner: Uuid,
+) -> Result<org::Model, ApiError> {
+    let slug = match new.slug {
+        Some(slug) => slug,
+        None => free_slug(db, &new.name).await?,
+    };
     let id = Uuid::now_v7();
-    org::Entity::insert(org::ActiveModel {
+    let row = org::ActiveModel {
         id: Set(id),
-        name: Set(name.to_string()),
+        name: Set(new.name),
         slug: Set(slug.clone()),
         created_at: Set(now),
         updated_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
+        metadata: Set(new.metadata),
+        max_users: Set(new.max_users),
+        data_retention_days: Set(new.data_retention_days),
+        logo_url: Set(new.branding.logo_url),
+        primary_color: Set(new.branding.primary_color),
+        welcome_text: Set(new.branding.welcome_text),
+        password_min_length: Set(new.auth.password_min_length),
+        require_mfa: Set(new.auth.require_mfa),
+        session_ttl_minutes: Set(new.auth.session_ttl_minutes),
+        max_login_attempts: Set(new.auth.max_login_attempts),
+        lockout_minutes: Set(new.auth.lockout_minutes),
+    }
+    .insert(db)
+    .await
+    .map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::conflict("SLUG_TAKEN", format!("the slug `{slug}` is taken"))
+        }
+        _ => e.into(),
+    })?;
     membership::Entity::insert(membership::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(id),
         user_id: Set(owner),
-        role: Set(Role::Owner.as_str().into()),
+        role: Set(permissions::OWNER.into()),
         status: Set(MembershipStatus::Active.as_str().into()),
         created_at: Set(now),
         updated_at: Set(now),
     })
     .exec_without_returning(db)
     .await?;
-    Ok(ActiveOrg { id, name: name.to_string(), slug, role: Role::Owner.as_str().into() })
+    Ok(row)
 }
 
 /// The user's active membership in `org_id`, if any.

@@ -12,8 +12,8 @@ use crate::{
     db,
     error::ApiError,
     http::RequestMeta,
-    orgs::Role,
     paging::PageRequest,
+    permissions,
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +104,7 @@ pub async fn list(
         query = query.filter(user::Column::Status.eq(status.as_str()));
     }
     if let Some(email) = &filter.email {
-        query = query.filter(user::Column::Email.contains(email));
+        query = query.filter(db::contains_ci((user::Entity, user::Column::Email), email));
     }
     if let Some(after) = page.after {
         query = query.filter(user::Column::Id.gt(after));
@@ -218,7 +218,7 @@ pub async fn delete(
         .select_only()
         .column(membership::Column::OrgId)
         .filter(membership::Column::UserId.eq(user_id))
-        .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+        .filter(membership::Column::Role.eq(permissions::OWNER))
         .into_tuple()
         .all(&tx)
         .await?;
@@ -236,7 +236,7 @@ pub async fn delete(
         let other_owners = membership::Entity::find()
             .filter(membership::Column::OrgId.eq(org_id))
             .filter(membership::Column::UserId.ne(user_id))
-            .filter(membership::Column::Role.eq(Role::Owner.as_str()))
+            .filter(membership::Column::Role.eq(permissions::OWNER))
             .count(&tx)
             .await?;
         if other_owners == 0 {

@@ -1,0 +1,311 @@
+use chrono::{DateTime, Utc};
+use guildhall_entities::{api_token, membership, session, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, AuditEvent},
+    auth::{OrgContext, scoped},
+    db,
+    error::ApiError,
+    http::RequestMeta,
+    orgs::MembershipStatus,
+    paging::PageRequest,
+    permissions::{self, Permission},
+    roles,
+    users::{self, UserStatus},
+};
+
+/// A member as the API shows them.
+pub struct Member {
+    pub membership: membership::Model,
+    pub email: String,
+}
+
+pub async fn count<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<u64, ApiError> {
+    Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org_id)).count(db).await?)
+}
+
+#[derive(Debug, Default)]
+pub struct MemberFilter {
+    pub role: Option<String>,
+    pub status: Option<MembershipStatus>,
+    pub email: Option<String>,
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &OrgContext,
+    filter: &MemberFilter,
+    page: PageRequest,
+) -> Result<(Vec<Member>, Option<String>, bool), ApiError> {
+    let mut query = scoped::<membership::Entity>(ctx)
+        .find_also_related(user::Entity)
+        .order_by_asc(membership::Column::Id)
+        .limit(page.fetch());
+    if let Some(role) = &filter.role {
+        query = query.filter(membership::Column::Role.eq(role.as_str()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(membership::Column::Status.eq(status.as_str()));
+    }
+    if let Some(email) = &filter.email {
+        query = query.filter(db::contains_ci((user::Entity, user::Column::Email), email));
+    }
+    if let Some(after) = page.after {
+        query = query.filter(membership::Column::Id.gt(after));
+    }
+    let rows = query.all(&state.db).await?;
+    let members: Vec<Member> =
+        rows.into_iter().filter_map(|(m, u)| u.map(|u| Member { membership: m, email: u.email })).collect();
+    Ok(page.finish(members, |m| m.membership.id))
+}
+
+async fn find<C: ConnectionTrait>(db: &C, ctx: &OrgContext, user_id: Uuid) -> Result<Member, ApiError> {
+    let (m, u) = scoped::<membership::Entity>(ctx)
+        .find_also_related(user::Entity)
+        .filter(membership::Column::UserId.eq(user_id))
+        .one(db)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let u = u.ok_or_else(ApiError::not_found)?;
+    Ok(Member { membership: m, email: u.email })
+}
+
+pub async fn get(state: &AppState, ctx: &OrgContext, user_id: Uuid) -> Result<Member, ApiError> {
+    find(&state.db, ctx, user_id).await
+}
+
+/// Whether the caller may give or take away `role`.
+async fn check_role_assignable<C: ConnectionTrait>(
+    db: &C,
+    ctx: &OrgContext,
+    role: &str,
+) -> Result<(), ApiError> {
+    if !roles::service::exists(db, ctx.org_id(), role).await? {
+        return Err(ApiError::validation("role", format!("`{role}` is not a role of this org")));
+    }
+    if role == permissions::OWNER {
+        return ctx.require_owner();
+    }
+    // Nobody hands out more than they hold.
+    let granted = roles::service::permissions_of(db, ctx.org_id(), role).await?;
+    if let Some(missing) = granted.difference(ctx.permissions()).next() {
+        return Err(ApiError::forbidden(
+            "PERMISSION_NOT_HELD",
+            format!("the role `{role}` grants `{}`, which you do not hold", missing.as_str()),
+        ));
+    }
+    Ok(())
+}
+
+async fn owner_count<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<u64, ApiError> {
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::Role.eq(permissions::OWNER))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .count(db)
+        .await?)
+}
+
+/// Fails when the org is full. Every way in (add, invitation, domain join, SSO, SCIM) calls it.
+pub async fn check_capacity<C: ConnectionTrait>(
+    db: &C,
+    org: &guildhall_entities::org::Model,
+) -> Result<(), ApiError> {
+    if let Some(limit) = org.max_users {
+        let members = count(db, org.id).await?;
+        if members >= u64::try_from(limit).unwrap_or(0) {
+            return Err(ApiError::conflict(
+                "MAX_USERS_REACHED",
+                format!("the org is limited to {limit} members"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+pub enum UserRef {
+    Id(Uuid),
+    Email(String),
+}
+
+/// Adds an existing user to the org with `role`.
+pub async fn add(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    who: UserRef,
+    role: String,
+) -> Result<Member, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    check_role_assignable(&tx, ctx, &role).await?;
+    let user = match who {
+        UserRef::Id(id) => users::service::get(&tx, id)
+            .await
+            .map_err(|_| ApiError::validation("user_id", "no user has this id"))?,
+        UserRef::Email(email) => users::service::find_by_email(&tx, &email)
+            .await?
+            .ok_or_else(|| ApiError::validation("email", "no user has this email; invite them instead"))?,
+    };
+    if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
+        return Err(ApiError::conflict("USER_DISABLED", "the user is disabled"));
+    }
+    let existing =
+        scoped::<membership::Entity>(ctx).filter(membership::Column::UserId.eq(user.id)).count(&tx).await?;
+    if existing > 0 {
+        return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
+    }
+    check_capacity(&tx, ctx.org()).await?;
+    let row = membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(ctx.org_id()),
+        user_id: Set(user.id),
+        role: Set(role.clone()),
+        status: Set(MembershipStatus::Active.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let membership = sea_orm::ActiveModelTrait::insert(row, &tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "member.added")
+            .org(ctx.org_id())
+            .target("user", user.id)
+            .details(json!({ "email": user.email, "role": role })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Member { membership, email: user.email })
+}
+
+pub async fn change_role(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    user_id: Uuid,
+    role: String,
+) -> Result<Member, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let member = find(&tx, ctx, user_id).await?;
+    let from = member.membership.role.clone();
+    if from == role {
+        return Ok(member);
+    }
+    check_role_assignable(&tx, ctx, &role).await?;
+    // Taking a role away needs the same standing as granting it.
+    check_role_assignable(&tx, ctx, &from).await.map_err(|e| match e.kind() {
+        crate::error::ErrorKind::Validation => e,
+        _ => ApiError::forbidden(
+            "FORBIDDEN",
+            format!("you cannot change the role of a member who is `{from}`"),
+        ),
+    })?;
+    if from == permissions::OWNER && owner_count(&tx, ctx.org_id()).await? <= 1 {
+        return Err(ApiError::conflict("LAST_OWNER", "an org must keep at least one owner"));
+    }
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Role, Expr::value(role.clone()))
+        .col_expr(membership::Column::UpdatedAt, Expr::value(now))
+        .filter(membership::Column::Id.eq(member.membership.id))
+        .exec(&tx)
+        .await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "member.role_changed")
+            .org(ctx.org_id())
+            .target("user", user_id)
+            .details(json!({ "role": { "from": from, "to": role } })),
+    )
+    .await?;
+    tx.commit().await?;
+    let mut updated = member;
+    updated.membership.role = role;
+    updated.membership.updated_at = now;
+    Ok(updated)
+}
+
+/// Removes a member; a member removing themself is leaving and needs no permission.
+pub async fn remove(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    user_id: Uuid,
+) -> Result<(), ApiError> {
+    let leaving = ctx.principal().user_id == user_id;
+    if !leaving {
+        ctx.require(Permission::MembersWrite)?;
+    }
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let member = find(&tx, ctx, user_id).await?;
+    if !leaving && member.membership.role == permissions::OWNER {
+        ctx.require_owner()?;
+    }
+    if member.membership.role == permissions::OWNER && owner_count(&tx, ctx.org_id()).await? <= 1 {
+        return Err(ApiError::conflict(
+            "LAST_OWNER",
+            "the last owner cannot leave or be removed; transfer ownership first",
+        ));
+    }
+    let elsewhere = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(user_id))
+        .filter(membership::Column::OrgId.ne(ctx.org_id()))
+        .count(&tx)
+        .await?;
+    if elsewhere == 0 {
+        return Err(ApiError::conflict(
+            "LAST_ORG",
+            "every user keeps at least one org; this is the member's only one",
+        ));
+    }
+    membership::Entity::delete_by_id(member.membership.id).exec(&tx).await?;
+    revoke_access(&tx, ctx.org_id(), user_id, now, "membership_removed").await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), if leaving { "member.left" } else { "member.removed" })
+            .org(ctx.org_id())
+            .target("user", user_id)
+            .details(json!({ "email": member.email, "role": member.membership.role })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Ends a user's sessions in an org and removes their tokens for it.
+pub async fn revoke_access<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+    reason: &str,
+) -> Result<(), ApiError> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokeReason, Expr::value(reason))
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::OrgId.eq(org_id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    api_token::Entity::delete_many()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::OrgId.eq(org_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

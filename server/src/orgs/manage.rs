@@ -1,0 +1,431 @@
+//! Managing orgs: create, read, change, delete, switch into, transfer ownership, list.
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use guildhall_entities::{instance_settings, membership, org, session, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
+    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::{
+    ActiveOrg, MembershipStatus,
+    service::{self, NewOrg},
+    settings::{self, Branding, OrgAuthSettings},
+    types::OrgOrder,
+};
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    auth::{Credential, OrgContext, Principal},
+    db,
+    error::ApiError,
+    http::RequestMeta,
+    instance, permissions,
+    sessions::service::{self as sessions, SignedIn},
+    users,
+};
+
+/// An org as its reader sees it: the row, the instance defaults it inherits, the reader's role.
+pub struct OrgView {
+    pub org: org::Model,
+    pub instance: instance_settings::Model,
+    pub role: String,
+}
+
+pub async fn view(state: &AppState, ctx: &OrgContext) -> Result<OrgView, ApiError> {
+    let instance = instance::service::get(&state.db).await?;
+    Ok(OrgView { org: ctx.org().clone(), instance, role: ctx.role().to_string() })
+}
+
+/// Opens a new session in `org` for `user_id` and signs its first pair. The user's next
+/// sign-in starts in this org too.
+async fn switch_into(
+    state: &AppState,
+    meta: &RequestMeta,
+    user_id: Uuid,
+    org: ActiveOrg,
+) -> Result<SignedIn, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let user = users::service::get(&tx, user_id).await?;
+    let mut row = user.into_active_model();
+    row.default_org_id = Set(Some(org.id));
+    let user = row.update(&tx).await?;
+    let (session_id, refresh) = sessions::start_session(&tx, state, now, user.id, Some(org.id)).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::User(user.id), "org.selected").org(org.id).target("session", session_id),
+    )
+    .await?;
+    tx.commit().await?;
+    let access_token = sessions::sign_access(state, now, &user, Some(&org), session_id).await?;
+    Ok(SignedIn {
+        access_token,
+        refresh_token: refresh,
+        expires_in: state.config.tokens.access_ttl_seconds,
+        user,
+        org: Some(org),
+    })
+}
+
+/// Creates an org owned by the caller and signs them into it.
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+    new: NewOrg,
+) -> Result<(OrgView, SignedIn), ApiError> {
+    principal.require_session()?;
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let row = service::insert(&tx, now, new, principal.user_id).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(principal.actor(), "org.created")
+            .org(row.id)
+            .target("org", row.id)
+            .details(json!({ "name": row.name, "slug": row.slug })),
+    )
+    .await?;
+    tx.commit().await?;
+    let active = ActiveOrg {
+        id: row.id,
+        name: row.name.clone(),
+        slug: row.slug.clone(),
+        role: permissions::OWNER.into(),
+    };
+    let signed_in = switch_into(state, meta, principal.user_id, active).await?;
+    let instance = instance::service::get(&state.db).await?;
+    Ok((OrgView { org: row, instance, role: permissions::OWNER.into() }, signed_in))
+}
+
+/// Switches the caller's active org: a new token pair whose `org_role` is their role there.
+pub async fn select(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<SignedIn, ApiError> {
+    ctx.principal().require_session()?;
+    let org = ctx.org();
+    let active = ActiveOrg {
+        id: org.id,
+        name: org.name.clone(),
+        slug: org.slug.clone(),
+        role: ctx.role().to_string(),
+    };
+    switch_into(state, meta, ctx.principal().user_id, active).await
+}
+
+/// A partial change: `None` leaves a field alone; `Some(None)` clears an optional one.
+#[derive(Debug, Default)]
+pub struct OrgChange {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub metadata: Option<String>,
+    pub max_users: Option<Option<i32>>,
+    pub data_retention_days: Option<i32>,
+    pub logo_url: Option<Option<String>>,
+    pub primary_color: Option<Option<String>>,
+    pub welcome_text: Option<Option<String>>,
+    pub password_min_length: Option<Option<i32>>,
+    pub require_mfa: Option<Option<bool>>,
+    pub session_ttl_minutes: Option<Option<i32>>,
+    pub max_login_attempts: Option<Option<i32>>,
+    pub lockout_minutes: Option<Option<i32>>,
+}
+
+pub async fn update(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    change: OrgChange,
+) -> Result<OrgView, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let before = org::Entity::find_by_id(ctx.org_id()).one(&tx).await?.ok_or_else(ApiError::not_found)?;
+    if let Some(Some(limit)) = change.max_users {
+        let members = crate::members::service::count(&tx, ctx.org_id()).await?;
+        if u64::try_from(limit).unwrap_or(0) < members {
+            return Err(ApiError::validation(
+                "max_users",
+                format!("is below the current member count ({members})"),
+            ));
+        }
+    }
+    let mut row = before.clone().into_active_model();
+    let mut changed = serde_json::Map::new();
+    macro_rules! apply {
+        ($field:ident) => {
+            if let Some(value) = change.$field {
+                if value != before.$field {
+                    changed.insert(stringify!($field).into(), json!({ "from": before.$field, "to": value }));
+                    row.$field = Set(value);
+                }
+            }
+        };
+    }
+    apply!(name);
+    apply!(slug);
+    apply!(max_users);
+    apply!(data_retention_days);
+    apply!(logo_url);
+    apply!(primary_color);
+    apply!(welcome_text);
+    apply!(password_min_length);
+    apply!(require_mfa);
+    apply!(session_ttl_minutes);
+    apply!(max_login_attempts);
+    apply!(lockout_minutes);
+    if let Some(metadata) = change.metadata {
+        if metadata != before.metadata {
+            let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+            changed.insert(
+                "metadata".into(),
+                json!({ "from": parse(&before.metadata), "to": parse(&metadata) }),
+            );
+            row.metadata = Set(metadata);
+        }
+    }
+    if changed.is_empty() {
+        return view(state, ctx).await;
+    }
+    row.updated_at = Set(now);
+    let after = row.update(&tx).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            ApiError::conflict("SLUG_TAKEN", "that slug is taken")
+        }
+        _ => e.into(),
+    })?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "org.updated")
+            .org(ctx.org_id())
+            .target("org", ctx.org_id())
+            .details(Value::Object(changed)),
+    )
+    .await?;
+    tx.commit().await?;
+    let instance = instance::service::get(&state.db).await?;
+    Ok(OrgView { org: after, instance, role: ctx.role().to_string() })
+}
+
+/// Deletes the org with everything that belongs to it.
+pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<(), ApiError> {
+    ctx.require_owner()?;
+    let principal = ctx.principal();
+    if principal.org.as_ref().map(|o| o.id) == Some(ctx.org_id()) {
+        return Err(ApiError::conflict(
+            "CURRENT_ORG",
+            "you cannot delete the org you are signed into; switch to another org first",
+        ));
+    }
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let other_orgs = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(principal.user_id))
+        .filter(membership::Column::OrgId.ne(ctx.org_id()))
+        .count(&tx)
+        .await?;
+    if other_orgs == 0 {
+        return Err(ApiError::conflict("LAST_ORG", "you would be left without an org"));
+    }
+    // Members whose only org this is would be left without one.
+    let stranded: Vec<Uuid> = sole_org_members(&tx, ctx.org_id()).await?;
+    if !stranded.is_empty() {
+        return Err(ApiError::conflict(
+            "MEMBERS_WOULD_BE_ORPHANED",
+            format!("{} member(s) belong to no other org; remove them first", stranded.len()),
+        ));
+    }
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(now))
+        .col_expr(session::Column::RevokeReason, Expr::value("org_deleted"))
+        .filter(session::Column::OrgId.eq(ctx.org_id()))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(&tx)
+        .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::DefaultOrgId, Expr::value(Option::<Uuid>::None))
+        .filter(user::Column::DefaultOrgId.eq(ctx.org_id()))
+        .exec(&tx)
+        .await?;
+    org::Entity::delete_by_id(ctx.org_id()).exec(&tx).await?;
+    // The org's own chain goes with it; the deletion is recorded at instance level.
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "org.deleted")
+            .target("org", ctx.org_id())
+            .details(json!({ "name": ctx.org().name, "slug": ctx.org().slug })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn sole_org_members<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let members: Vec<Uuid> = membership::Entity::find()
+        .select_only()
+        .column(membership::Column::UserId)
+        .filter(membership::Column::OrgId.eq(org_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut stranded = Vec::new();
+    for user_id in members {
+        let elsewhere = membership::Entity::find()
+            .filter(membership::Column::UserId.eq(user_id))
+            .filter(membership::Column::OrgId.ne(org_id))
+            .count(db)
+            .await?;
+        if elsewhere == 0 {
+            stranded.push(user_id);
+        }
+    }
+    Ok(stranded)
+}
+
+/// Makes `to` an owner and the caller an admin.
+pub async fn transfer(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    to: Uuid,
+) -> Result<(), ApiError> {
+    ctx.require_owner()?;
+    let from = ctx.principal().user_id;
+    if to == from {
+        return Err(ApiError::validation("user_id", "you already own this org"));
+    }
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let target = crate::auth::scoped::<membership::Entity>(ctx)
+        .filter(membership::Column::UserId.eq(to))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .one(&tx)
+        .await?
+        .ok_or_else(|| ApiError::validation("user_id", "is not an active member of this org"))?;
+    let previous = target.role.clone();
+    for (user_id, role) in [(to, permissions::OWNER), (from, permissions::ADMIN)] {
+        membership::Entity::update_many()
+            .col_expr(membership::Column::Role, Expr::value(role))
+            .col_expr(membership::Column::UpdatedAt, Expr::value(now))
+            .filter(membership::Column::OrgId.eq(ctx.org_id()))
+            .filter(membership::Column::UserId.eq(user_id))
+            .exec(&tx)
+            .await?;
+    }
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "org.ownership_transferred")
+            .org(ctx.org_id())
+            .target("user", to)
+            .details(json!({ "to": { "user_id": to, "role": { "from": previous, "to": permissions::OWNER } },
+                             "from": { "user_id": from, "role": { "from": permissions::OWNER, "to": permissions::ADMIN } } })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The position after which a page of orgs starts.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct OrgCursor {
+    name: Option<String>,
+    id: Uuid,
+}
+
+fn encode_cursor(c: &OrgCursor) -> String {
+    URL_SAFE_NO_PAD.encode(serde_json::to_vec(c).unwrap_or_default())
+}
+
+fn decode_cursor(text: &str) -> Result<OrgCursor, ApiError> {
+    URL_SAFE_NO_PAD
+        .decode(text)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .ok_or_else(|| ApiError::validation("cursor", "is not a cursor from this API"))
+}
+
+pub struct OrgListing {
+    pub data: Vec<OrgView>,
+    pub next_cursor: Option<String>,
+    pub has_more: bool,
+}
+
+/// The caller's orgs (a personal token sees only its own), filtered by a part of the name.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    name: Option<&str>,
+    order: OrgOrder,
+    limit: u64,
+    cursor: Option<&str>,
+) -> Result<OrgListing, ApiError> {
+    let mut query = membership::Entity::find()
+        .find_also_related(org::Entity)
+        .filter(membership::Column::UserId.eq(principal.user_id))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .limit(limit + 1);
+    if let (Credential::PersonalToken { .. }, Some(o)) = (principal.credential, &principal.org) {
+        query = query.filter(org::Column::Id.eq(o.id));
+    }
+    if let Some(name) = name {
+        query = query.filter(db::contains_ci((org::Entity, org::Column::Name), name));
+    }
+    let after = cursor.map(decode_cursor).transpose()?;
+    query = match order {
+        OrgOrder::Created => {
+            if let Some(c) = &after {
+                query = query.filter(org::Column::Id.gt(c.id));
+            }
+            query.order_by_asc(org::Column::Id)
+        }
+        OrgOrder::Name => {
+            if let Some(c) = &after {
+                let name = c.name.clone().unwrap_or_default();
+                query = query.filter(
+                    Condition::any()
+                        .add(org::Column::Name.gt(name.clone()))
+                        .add(Condition::all().add(org::Column::Name.eq(name)).add(org::Column::Id.gt(c.id))),
+                );
+            }
+            query.order_by_asc(org::Column::Name).order_by_asc(org::Column::Id)
+        }
+    };
+    let rows = query.all(&state.db).await?;
+    let has_more = rows.len() as u64 > limit;
+    let instance = instance::service::get(&state.db).await?;
+    let data: Vec<OrgView> = rows
+        .into_iter()
+        .take(usize::try_from(limit).unwrap_or(usize::MAX))
+        .filter_map(|(m, o)| o.map(|org| OrgView { org, instance: instance.clone(), role: m.role }))
+        .collect();
+    let next_cursor = if has_more {
+        data.last().map(|v| {
+            encode_cursor(&OrgCursor {
+                name: (order == OrgOrder::Name).then(|| v.org.name.clone()),
+                id: v.org.id,
+            })
+        })
+    } else {
+        None
+    };
+    Ok(OrgListing { data, next_cursor, has_more })
+}
+
+pub fn effective(view: &OrgView) -> (Branding, Branding, OrgAuthSettings, OrgAuthSettings) {
+    (
+        settings::branding(&view.org),
+        settings::effective_branding(&view.org, &view.instance),
+        settings::auth_settings(&view.org),
+        settings::effective_auth_settings(&view.org, &view.instance),
+    )
+}
