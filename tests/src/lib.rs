@@ -99,6 +99,20 @@ impl TestServer {
         self.anon().post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
     }
 
+    /// Signs up `email`, has `owner` add them to `org` with `role`, and returns a client whose
+    /// active org is `org`, plus the new user's id.
+    pub async fn member_of(&self, owner: &Client, org: &str, email: &str, role: &str) -> (Client, String) {
+        let (client, body) = self.signup(email).await;
+        let user_id = body["user"]["id"].as_str().expect("user id").to_string();
+        let added = owner
+            .post(&format!("/api/v1/orgs/{org}/members"), &json!({ "email": email, "role": role }))
+            .await;
+        added.expect(201);
+        let selected = client.post_empty(&format!("/api/v1/orgs/{org}/select")).await;
+        let token = selected.expect(200)["access_token"].as_str().expect("access_token").to_string();
+        (self.with_token(&token), user_id)
+    }
+
     /// The server's database, for tests that tamper with rows directly.
     pub fn db(&self) -> &guildhall_server::db::Db {
         &self.server.state.db
@@ -183,6 +197,10 @@ impl Client {
 
     pub async fn post(&self, path: &str, body: &Value) -> Resp {
         self.send(Method::POST, path, Some(("application/json", body.to_string().into_bytes()))).await
+    }
+
+    pub async fn put(&self, path: &str, body: &Value) -> Resp {
+        self.send(Method::PUT, path, Some(("application/json", body.to_string().into_bytes()))).await
     }
 
     pub async fn patch(&self, path: &str, body: &Value) -> Resp {

@@ -3,8 +3,11 @@
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use guildhall_entities::{instance_settings, membership, org, session, user};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, EntityTrait,
-    IntoActiveModel, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::Expr,
+    ActiveModelTrait,
+    ActiveValue::Set,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Func, Order},
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -178,15 +181,12 @@ pub async fn update(
     apply!(session_ttl_minutes);
     apply!(max_login_attempts);
     apply!(lockout_minutes);
-    if let Some(metadata) = change.metadata {
-        if metadata != before.metadata {
-            let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
-            changed.insert(
-                "metadata".into(),
-                json!({ "from": parse(&before.metadata), "to": parse(&metadata) }),
-            );
-            row.metadata = Set(metadata);
-        }
+    if let Some(metadata) = change.metadata
+        && metadata != before.metadata
+    {
+        let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
+        changed.insert("metadata".into(), json!({ "from": parse(&before.metadata), "to": parse(&metadata) }));
+        row.metadata = Set(metadata);
     }
     if changed.is_empty() {
         return view(state, ctx).await;
@@ -389,15 +389,17 @@ pub async fn list(
             query.order_by_asc(org::Column::Id)
         }
         OrgOrder::Name => {
+            // Case-insensitive A to Z, ties broken by id; the cursor holds the lowercased name.
+            let lower_name = || Func::lower(Expr::col((org::Entity, org::Column::Name)));
             if let Some(c) = &after {
                 let name = c.name.clone().unwrap_or_default();
                 query = query.filter(
                     Condition::any()
-                        .add(org::Column::Name.gt(name.clone()))
-                        .add(Condition::all().add(org::Column::Name.eq(name)).add(org::Column::Id.gt(c.id))),
+                        .add(lower_name().gt(name.clone()))
+                        .add(Condition::all().add(lower_name().eq(name)).add(org::Column::Id.gt(c.id))),
                 );
             }
-            query.order_by_asc(org::Column::Name).order_by_asc(org::Column::Id)
+            query.order_by(lower_name(), Order::Asc).order_by_asc(org::Column::Id)
         }
     };
     let rows = query.all(&state.db).await?;
@@ -411,7 +413,7 @@ pub async fn list(
     let next_cursor = if has_more {
         data.last().map(|v| {
             encode_cursor(&OrgCursor {
-                name: (order == OrgOrder::Name).then(|| v.org.name.clone()),
+                name: (order == OrgOrder::Name).then(|| v.org.name.to_lowercase()),
                 id: v.org.id,
             })
         })
