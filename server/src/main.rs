@@ -102,8 +102,33 @@ fn init_tracing(format: LogFormat) {
     };
 }
 
-#[tokio::main]
-async fn main() {
+/// argon2id allocates `passwords.memory_kib` per hash. glibc's adaptive mmap threshold rises
+/// past that size after the first free, so a burst of logins would leave hundreds of MiB in the
+/// heap at idle; a fixed threshold hands such blocks back to the OS when each hash ends.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_allocations_to_the_os() {
+    // SAFETY: mallopt only changes allocator tuning; it is called before any thread starts.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_allocations_to_the_os() {}
+
+fn main() {
+    return_large_allocations_to_the_os();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            std::process::exit(1);
+        }
+    };
+    runtime.block_on(serve_main());
+}
+
+async fn serve_main() {
     if let Err(err) = run().await {
         eprintln!("error: {err:#}");
         std::process::exit(1);

@@ -30,10 +30,15 @@ impl PasswordHasher {
     }
 
     pub async fn hash(&self, password: &str) -> Result<String, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        // The permit moves into the blocking task: a cancelled request must not free it while
+        // its hash still runs.
+        let permit = self.permits.clone().acquire_owned().await.map_err(ApiError::internal)?;
         let params = self.params.clone();
         let password = password.to_string();
-        tokio::task::spawn_blocking(move || hash_with(&params, &password))
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            hash_with(&params, &password)
+        })
             .await
             .map_err(ApiError::internal)?
             .map_err(ApiError::internal)
@@ -41,13 +46,14 @@ impl PasswordHasher {
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is none.
     pub async fn verify(&self, password: &str, hash: Option<&str>) -> Result<bool, ApiError> {
-        let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
+        let permit = self.permits.clone().acquire_owned().await.map_err(ApiError::internal)?;
         let (hash, real) = match hash {
             Some(h) => (h.to_string(), true),
             None => (self.dummy_hash.clone(), false),
         };
         let password = password.to_string();
         let matched = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             let parsed = PasswordHash::new(&hash).map_err(|e| anyhow::anyhow!("stored hash: {e}"))?;
             Ok::<_, anyhow::Error>(Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
         })
@@ -57,10 +63,6 @@ impl PasswordHasher {
         Ok(real && matched)
     }
 
-    /// The cost of one hash with the configured parameters, measured on the blocking pool.
-    pub fn params(&self) -> &Params {
-        &self.params
-    }
 }
 
 pub fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {
