@@ -10,6 +10,7 @@ mod m20261123_000003_create_signing_keys;
 mod m20261123_000004_create_api_tokens;
 mod m20261123_000005_create_audit_logs;
 mod m20261123_000006_org_settings_roles_audit_chain;
+mod m20261123_000007_create_teams;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_create_api_tokens::Migration),
             Box::new(m20261123_000005_create_audit_logs::Migration),
             Box::new(m20261123_000006_org_settings_roles_audit_chain::Migration),
+            Box::new(m20261123_000007_create_teams::Migration),
         ]
     }
 }

@@ -27,6 +27,7 @@ use crate::{
     passwords::PasswordHasher,
     roles::api::RolesApi,
     sessions::api::SessionsApi,
+    teams::api::TeamsApi,
     tokens::api::TokensApi,
     users::api::UsersApi,
 };
@@ -43,6 +44,8 @@ pub enum Tag {
     Members,
     /// Built-in and custom roles of an org.
     Roles,
+    /// Teams: named groups of an org's members.
+    Teams,
     /// The org's hash-chained audit log.
     Audit,
     /// Instance users (instance admins only).
@@ -97,8 +100,19 @@ impl OpsApi {
     }
 }
 
-type Apis =
-    (SessionsApi, TokensApi, OrgsApi, MembersApi, RolesApi, AuditApi, UsersApi, InstanceApi, KeysApi, OpsApi);
+type Apis = (
+    SessionsApi,
+    TokensApi,
+    OrgsApi,
+    MembersApi,
+    RolesApi,
+    TeamsApi,
+    AuditApi,
+    UsersApi,
+    InstanceApi,
+    KeysApi,
+    OpsApi,
+);
 
 fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
@@ -108,6 +122,7 @@ fn api_service() -> OpenApiService<Apis, ()> {
             OrgsApi,
             MembersApi,
             RolesApi,
+            TeamsApi,
             AuditApi,
             UsersApi,
             InstanceApi,

@@ -27,6 +27,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod roles;
 pub mod sessions;
+pub mod teams;
 pub mod tokens;
 pub mod users;
 

@@ -13,5 +13,6 @@ mod orgs;
 mod refresh;
 mod roles;
 mod signup;
+mod teams;
 mod tokens;
 mod users;

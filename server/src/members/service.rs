@@ -271,6 +271,7 @@ pub async fn remove(
         ));
     }
     membership::Entity::delete_by_id(member.membership.id).exec(&tx).await?;
+    crate::teams::service::remove_from_all(&tx, ctx.org_id(), user_id).await?;
     revoke_access(&tx, ctx.org_id(), user_id, now, "membership_removed").await?;
     audit::record(
         &tx,

@@ -1,0 +1,4 @@
+pub struct TeamsApi;
+
+#[poem_openapi::OpenApi]
+impl TeamsApi {}
