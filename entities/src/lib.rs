@@ -5,13 +5,18 @@
 pub mod api_token;
 pub mod audit_anchor;
 pub mod audit_log;
+pub mod email_domain;
+pub mod email_verification;
 pub mod instance_settings;
+pub mod invitation;
 pub mod membership;
 pub mod org;
 pub mod refresh_token;
 pub mod role;
 pub mod session;
 pub mod signing_key;
+pub mod team;
+pub mod team_member;
 pub mod user;
 
 pub use sea_orm;

@@ -11,6 +11,7 @@ mod m20261123_000004_create_api_tokens;
 mod m20261123_000005_create_audit_logs;
 mod m20261123_000006_org_settings_roles_audit_chain;
 mod m20261123_000007_create_teams;
+mod m20261123_000008_create_domains_invitations_verifications;
 
 pub struct Migrator;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_create_audit_logs::Migration),
             Box::new(m20261123_000006_org_settings_roles_audit_chain::Migration),
             Box::new(m20261123_000007_create_teams::Migration),
+            Box::new(m20261123_000008_create_domains_invitations_verifications::Migration),
         ]
     }
 }

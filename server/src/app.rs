@@ -17,9 +17,11 @@ use crate::{
     config::Config,
     crypto::MasterKey,
     db,
+    domains::api::DomainsApi,
     error::{ApiError, ApiResult, ErrorKind},
     http::{self, Metrics},
     instance::{self, api::InstanceApi},
+    invitations::api::InvitationsApi,
     json::BodyLimit,
     keys::{KeyStore, api::KeysApi},
     members::api::MembersApi,
@@ -46,6 +48,10 @@ pub enum Tag {
     Roles,
     /// Teams: named groups of an org's members.
     Teams,
+    /// Invitations to join an org.
+    Invitations,
+    /// Email domains an org admits members from.
+    Domains,
     /// The org's hash-chained audit log.
     Audit,
     /// Instance users (instance admins only).
@@ -107,6 +113,8 @@ type Apis = (
     MembersApi,
     RolesApi,
     TeamsApi,
+    InvitationsApi,
+    DomainsApi,
     AuditApi,
     UsersApi,
     InstanceApi,
@@ -123,6 +131,8 @@ fn api_service() -> OpenApiService<Apis, ()> {
             MembersApi,
             RolesApi,
             TeamsApi,
+            InvitationsApi,
+            DomainsApi,
             AuditApi,
             UsersApi,
             InstanceApi,
@@ -160,7 +170,9 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     );
     let keys = KeyStore::new(database.clone(), master, clock.clone(), overlap);
     keys.init().await.map_err(api_to_anyhow)?;
+    let mailer = crate::mail::Mailer::new(&config.mail, &config.data_dir)?;
     Ok(AppState {
+        mailer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),
         config: Arc::new(config),

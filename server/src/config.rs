@@ -73,6 +73,10 @@ pub struct TokenConfig {
     pub audience: String,
     /// Allowed clock skew when checking `exp`/`nbf`/`iat`.
     pub leeway_seconds: u64,
+    /// How long an invitation link stays valid.
+    pub invitation_ttl_hours: u64,
+    /// How long an email verification link stays valid.
+    pub email_verification_ttl_hours: u64,
 }
 
 /// Argon2id cost. The defaults are OWASP's minimum (19 MiB, t=2, p=1).
@@ -145,6 +149,8 @@ impl Default for TokenConfig {
             refresh_ttl_seconds: 30 * 24 * 3600,
             audience: "guildhall".into(),
             leeway_seconds: 30,
+            invitation_ttl_hours: 7 * 24,
+            email_verification_ttl_hours: 48,
         }
     }
 }
@@ -310,6 +316,12 @@ impl Config {
         if t.leeway_seconds > 300 {
             return Err(ConfigError::new("tokens.leeway_seconds", "must be at most 300"));
         }
+        if !(1..=24 * 90).contains(&t.invitation_ttl_hours) {
+            return Err(ConfigError::new("tokens.invitation_ttl_hours", "must be 1..=2160 (90 days)"));
+        }
+        if !(1..=24 * 30).contains(&t.email_verification_ttl_hours) {
+            return Err(ConfigError::new("tokens.email_verification_ttl_hours", "must be 1..=720 (30 days)"));
+        }
         let p = &self.passwords;
         if !(8..=4 * 1024 * 1024).contains(&p.memory_kib) {
             return Err(ConfigError::new("passwords.memory_kib", "must be 8..=4194304"));
@@ -345,7 +357,17 @@ impl Config {
 }
 
 const SECTIONS: &[(&str, &[&str])] = &[
-    ("tokens", &["access_ttl_seconds", "refresh_ttl_seconds", "audience", "leeway_seconds"]),
+    (
+        "tokens",
+        &[
+            "access_ttl_seconds",
+            "refresh_ttl_seconds",
+            "audience",
+            "leeway_seconds",
+            "invitation_ttl_hours",
+            "email_verification_ttl_hours",
+        ],
+    ),
     ("passwords", &["memory_kib", "iterations", "parallelism", "max_concurrent_hashes"]),
     (
         "instance",

@@ -15,11 +15,14 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod db;
+pub mod domains;
 pub mod error;
 pub mod http;
 pub mod instance;
+pub mod invitations;
 pub mod json;
 pub mod keys;
+pub mod mail;
 pub mod members;
 pub mod orgs;
 pub mod paging;
@@ -44,4 +47,5 @@ pub struct AppState {
     pub clock: clock::SharedClock,
     pub passwords: Arc<passwords::PasswordHasher>,
     pub metrics: Arc<http::Metrics>,
+    pub mailer: mail::Mailer,
 }

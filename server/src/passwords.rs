@@ -39,9 +39,9 @@ impl PasswordHasher {
             let _permit = permit;
             hash_with(&params, &password)
         })
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)
     }
 
     /// Verifies `password` against `hash`, or against the dummy hash when there is none.
@@ -62,7 +62,6 @@ impl PasswordHasher {
         .map_err(ApiError::internal)?;
         Ok(real && matched)
     }
-
 }
 
 pub fn hash_with(params: &Params, password: &str) -> anyhow::Result<String> {

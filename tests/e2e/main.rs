@@ -2,8 +2,10 @@
 //! `GUILDHALL_TEST_DATABASE_URL` is set) and talks HTTP to it. One binary for link time.
 
 mod audit;
+mod domains;
 mod errors;
 mod instance;
+mod invitations;
 mod jwt_interop;
 mod keys;
 mod login;

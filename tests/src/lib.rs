@@ -113,6 +113,42 @@ impl TestServer {
         (self.with_token(&token), user_id)
     }
 
+    /// The messages the file mail transport wrote to `to`, oldest first, with quoted-printable
+    /// soft line breaks undone.
+    pub fn mails_to(&self, to: &str) -> Vec<String> {
+        let dir = self._dir.path().join("mail");
+        let mut mails: Vec<(std::time::SystemTime, String)> = std::fs::read_dir(&dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter_map(|e| {
+                        let modified = e.metadata().and_then(|m| m.modified()).ok()?;
+                        let text = std::fs::read_to_string(e.path()).ok()?;
+                        Some((modified, text.replace("=\r\n", "").replace("=\n", "").replace("=3D", "=")))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        mails.sort_by_key(|(t, _)| *t);
+        mails
+            .into_iter()
+            .map(|(_, m)| m)
+            .filter(|m| m.lines().any(|l| l.starts_with("To:") && l.contains(to)))
+            .collect()
+    }
+
+    /// The newest token with `prefix` mailed to `to`.
+    pub fn token_mailed_to(&self, to: &str, prefix: &str) -> Option<String> {
+        let mails = self.mails_to(to);
+        let mail = mails.last()?;
+        let start = mail.rfind(prefix)?;
+        let token: String = mail[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
+            .collect();
+        Some(token)
+    }
+
     /// The server's database, for tests that tamper with rows directly.
     pub fn db(&self) -> &guildhall_server::db::Db {
         &self.server.state.db

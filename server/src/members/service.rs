@@ -82,7 +82,7 @@ pub async fn get(state: &AppState, ctx: &OrgContext, user_id: Uuid) -> Result<Me
 }
 
 /// Whether the caller may give or take away `role`.
-async fn check_role_assignable<C: ConnectionTrait>(
+pub async fn check_role_assignable<C: ConnectionTrait>(
     db: &C,
     ctx: &OrgContext,
     role: &str,
@@ -130,6 +130,45 @@ pub async fn check_capacity<C: ConnectionTrait>(
     Ok(())
 }
 
+/// How someone joined an org without an admin adding them.
+pub enum JoinOutcome {
+    Joined(membership::Model),
+    AlreadyMember(membership::Model),
+}
+
+/// Makes `user` a member of `org` with `role`, after the org's domain rules and capacity allow
+/// it. Used by invitation acceptance and domain auto-join; the caller writes the audit entry.
+pub async fn join<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    org: &guildhall_entities::org::Model,
+    user: &user::Model,
+    role: &str,
+) -> Result<JoinOutcome, ApiError> {
+    let existing = membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org.id))
+        .filter(membership::Column::UserId.eq(user.id))
+        .one(db)
+        .await?;
+    if let Some(existing) = existing {
+        return Ok(JoinOutcome::AlreadyMember(existing));
+    }
+    crate::domains::service::require_allowed(db, org.id, &user.email).await?;
+    check_capacity(db, org).await?;
+    // A custom role deleted since the invitation was sent falls back to `member`.
+    let role = if roles::service::exists(db, org.id, role).await? { role } else { permissions::MEMBER };
+    let row = membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org.id),
+        user_id: Set(user.id),
+        role: Set(role.to_string()),
+        status: Set(MembershipStatus::Active.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    Ok(JoinOutcome::Joined(sea_orm::ActiveModelTrait::insert(row, db).await?))
+}
+
 pub enum UserRef {
     Id(Uuid),
     Email(String),
@@ -162,6 +201,7 @@ pub async fn add(
     if existing > 0 {
         return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
     }
+    crate::domains::service::require_allowed(&tx, ctx.org_id(), &user.email).await?;
     check_capacity(&tx, ctx.org()).await?;
     let row = membership::ActiveModel {
         id: Set(Uuid::now_v7()),

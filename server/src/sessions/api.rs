@@ -42,8 +42,10 @@ impl SessionsApi {
         meta: RequestMeta,
         body: JsonBody<SignupRequest>,
     ) -> ApiResult<SignupResponse> {
-        let SignupRequest { email, password, org_name } = body.0;
-        match service::signup(&state, &meta, NewSignup { email, password, org_name }).await? {
+        let SignupRequest { email, password, org_name, invitation_token } = body.0;
+        match service::signup(&state, &meta, NewSignup { email, password, org_name, invitation_token })
+            .await?
+        {
             SignupOutcome::SignedIn(signed_in) => Ok(SignupResponse::Created(Json((*signed_in).into()))),
             SignupOutcome::Pending(user) => Ok(SignupResponse::Pending(Json(PendingSignupResponse {
                 user: user.into(),
@@ -86,6 +88,40 @@ impl SessionsApi {
         meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         service::logout(&state, &meta, &auth.0).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Confirm an email address with the token from the verification email. The account then
+    /// joins the orgs that invited it and those whose auto-join domains match.
+    #[oai(
+        path = "/api/v1/auth/verify-email",
+        method = "post",
+        tag = "Tag::Auth",
+        operation_id = "verify_email"
+    )]
+    async fn verify_email(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<VerifyEmailRequest>,
+    ) -> ApiResult<Json<VerifiedEmail>> {
+        let (user, joined) = users::verification::verify(&state, &meta, body.token.trim()).await?;
+        Ok(Json(VerifiedEmail { user: user.into(), joined: joined.into_iter().map(Into::into).collect() }))
+    }
+
+    /// Send a new verification link to the caller's address.
+    #[oai(
+        path = "/api/v1/auth/verify-email/resend",
+        method = "post",
+        tag = "Tag::Auth",
+        operation_id = "resend_verification_email"
+    )]
+    async fn resend_verification_email(
+        &self,
+        state: Data<&AppState>,
+        auth: BearerAuth,
+    ) -> ApiResult<NoContent> {
+        users::verification::resend(&state, auth.0.user_id).await?;
         Ok(NoContent::NoContent)
     }
 

@@ -15,7 +15,7 @@ use crate::{
     crypto, db,
     error::ApiError,
     http::RequestMeta,
-    instance,
+    instance, invitations,
     keys::{AccessClaims, jwt::Verifier},
     orgs::{self, ActiveOrg},
     users::{self, UserStatus, email, service::NewUser},
@@ -42,6 +42,7 @@ pub struct NewSignup {
     pub email: String,
     pub password: String,
     pub org_name: Option<String>,
+    pub invitation_token: Option<String>,
 }
 
 fn check_password(password: &str, min: i32) -> Result<(), ApiError> {
@@ -79,19 +80,25 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     let settings = instance::service::get(&state.db).await?;
     check_password(&new.password, settings.password_min_length)?;
     let org_name = org_name_for(&email, new.org_name)?;
-    if !settings.signup_open && users::service::count(&state.db).await? > 0 {
+    let invitation_token = new.invitation_token.map(|t| t.trim().to_string());
+    // An invitation is a way in even when self-service signup is closed.
+    let closed = !settings.signup_open && invitation_token.is_none();
+    if closed && users::service::count(&state.db).await? > 0 {
         return Err(ApiError::forbidden("SIGNUP_CLOSED", "signup is closed on this instance"));
     }
     if users::service::find_by_email(&state.db, &email).await?.is_some() {
         return Err(ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists"));
     }
+    let now = state.clock.now();
+    if let Some(token) = &invitation_token {
+        invitations::service::check_token(&state.db, token, &email, now).await?;
+    }
     let hash = state.passwords.hash(&new.password).await?;
 
-    let now = state.clock.now();
     let tx = db::begin_write(&state.db).await?;
     // Decided inside the write transaction so two racing first signups cannot both become admin.
     let first = users::service::count(&tx).await? == 0;
-    if !first && !settings.signup_open {
+    if closed && !first {
         return Err(ApiError::forbidden("SIGNUP_CLOSED", "signup is closed on this instance"));
     }
     let status = if first || !settings.approval_required { UserStatus::Active } else { UserStatus::Pending };
@@ -101,7 +108,6 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
         NewUser { email, password_hash: Some(hash), status, is_instance_admin: first },
     )
     .await?;
-    let org = orgs::service::create_with_owner(&tx, now, &org_name, user.id).await?;
     audit::record(
         &tx,
         now,
@@ -111,22 +117,45 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
             .details(serde_json::json!({ "status": status.as_str(), "instance_admin": first })),
     )
     .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(user.id), "org.created")
-            .org(org.id)
-            .target("org", org.id)
-            .details(serde_json::json!({ "name": org.name, "slug": org.slug })),
-    )
-    .await?;
-    if status == UserStatus::Pending {
-        tx.commit().await?;
-        return Ok(SignupOutcome::Pending(user));
-    }
-    let (session_id, refresh) = start_session(&tx, state, now, user.id, Some(org.id)).await?;
+    let (org, verification) = match &invitation_token {
+        // The token reached this address: the address is verified, and the user joins the
+        // inviting org (and any other org that invited them) instead of getting one of their own.
+        Some(token) => {
+            let invitation = invitations::service::check_token(&tx, token, &user.email, now).await?;
+            let joined = invitations::service::accept_in(&tx, now, meta, invitation, &user).await?;
+            users::service::mark_verified(&tx, &user, now).await?;
+            invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
+            (joined, None)
+        }
+        None => {
+            let org = orgs::service::create_with_owner(&tx, now, &org_name, user.id).await?;
+            audit::record(
+                &tx,
+                now,
+                meta,
+                AuditEvent::new(Actor::User(user.id), "org.created")
+                    .org(org.id)
+                    .target("org", org.id)
+                    .details(serde_json::json!({ "name": org.name, "slug": org.slug })),
+            )
+            .await?;
+            let token = users::verification::issue(&tx, state, now, user.id).await?;
+            (org, Some(token))
+        }
+    };
+    let session = if status == UserStatus::Active {
+        Some(start_session(&tx, state, now, user.id, Some(org.id)).await?)
+    } else {
+        None
+    };
     tx.commit().await?;
+    if let Some(token) = verification {
+        users::verification::send(state, &user.email, &token).await;
+    }
+    let user = users::service::get(&state.db, user.id).await?;
+    let Some((session_id, refresh)) = session else {
+        return Ok(SignupOutcome::Pending(user));
+    };
     let access_token = sign_access(state, now, &user, Some(&org), session_id).await?;
     Ok(SignupOutcome::SignedIn(Box::new(SignedIn {
         access_token,
@@ -185,9 +214,12 @@ pub async fn login(
         }
         _ => return Err(ApiError::forbidden("ACCOUNT_DISABLED", "the account is disabled")),
     }
-    let org = orgs::service::starting_org(&state.db, user.id, user.default_org_id).await?;
-
     let tx = db::begin_write(&state.db).await?;
+    // The invitee of a verified address joins on sign-in.
+    if user.email_verified_at.is_some() {
+        invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
+    }
+    let org = orgs::service::starting_org(&tx, user.id, user.default_org_id).await?;
     let mut row = user.into_active_model();
     row.failed_logins = Set(0);
     row.locked_until = Set(None);

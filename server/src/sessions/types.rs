@@ -13,6 +13,23 @@ pub struct SignupRequest {
     pub password: String,
     /// Name of the organization created for the new account (default: derived from the email).
     pub org_name: Option<String>,
+    /// A `gh_inv_...` token from an invitation to this email: the account joins the inviting
+    /// org instead of getting one of its own (allowed even when signup is closed).
+    pub invitation_token: Option<String>,
+}
+
+#[derive(Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The `gh_ver_...` token from the verification email.
+    pub token: String,
+}
+
+/// The verified account and the orgs it joined (invitations, auto-join domains).
+#[derive(Object)]
+pub struct VerifiedEmail {
+    pub user: UserResponse,
+    pub joined: Vec<OrgSummary>,
 }
 
 #[derive(Object, Deserialize)]

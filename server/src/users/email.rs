@@ -29,6 +29,10 @@ pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
     if !local_ok {
         return invalid("is not an email address");
     }
+    // Internationalized domains are kept in their ASCII (`xn--`) form.
+    let Ok(domain) = idna::domain_to_ascii(domain) else {
+        return invalid("has no valid domain");
+    };
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -41,7 +45,7 @@ pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
     if !domain_ok {
         return invalid("has no valid domain");
     }
-    Ok(email)
+    Ok(format!("{local}@{domain}"))
 }
 
 #[cfg(test)]
@@ -52,6 +56,7 @@ mod tests {
     fn emails_normalize_or_fail() {
         assert_eq!(normalize("email", "  Alice@Example.COM ").unwrap(), "alice@example.com");
         assert_eq!(normalize("email", "a.b+tag@eu.example.co").unwrap(), "a.b+tag@eu.example.co");
+        assert_eq!(normalize("email", "Jörg@Bücher.Example").unwrap(), "jörg@xn--bcher-kva.example");
         for bad in [
             "",
             "alice",

@@ -8,5 +8,6 @@ pub mod api;
 pub mod email;
 pub mod service;
 pub mod types;
+pub mod verification;
 
 pub use service::UserStatus;

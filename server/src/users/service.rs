@@ -66,6 +66,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         updated_at: Set(now),
         last_login_at: Set(None),
+        email_verified_at: Set(None),
     };
     row.insert(db).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -337,4 +338,20 @@ pub async fn bootstrap_admin(
     .await?;
     tx.commit().await?;
     Ok(Bootstrap::Created { generated_password: generated.then_some(password) })
+}
+
+/// Records that the user proved they own their email address.
+pub async fn mark_verified<C: ConnectionTrait>(
+    db: &C,
+    user: &user::Model,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    if user.email_verified_at.is_none() {
+        user::Entity::update_many()
+            .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
+            .filter(user::Column::Id.eq(user.id))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
 }

@@ -38,6 +38,8 @@ pub struct UserResponse {
     pub email: String,
     pub status: UserStatusDto,
     pub is_instance_admin: bool,
+    /// Whether the user proved they own the address.
+    pub email_verified: bool,
     pub created_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
 }
@@ -49,6 +51,7 @@ impl From<user::Model> for UserResponse {
             status: UserStatusDto::from_str(&u.status),
             email: u.email,
             is_instance_admin: u.is_instance_admin,
+            email_verified: u.email_verified_at.is_some(),
             created_at: u.created_at,
             last_login_at: u.last_login_at,
         }

@@ -1,0 +1,344 @@
+use chrono::{DateTime, Duration, Utc};
+use guildhall_entities::{invitation, membership, org, user};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    auth::{OrgContext, Principal, scoped},
+    crypto, db,
+    error::ApiError,
+    http::RequestMeta,
+    mail::Mail,
+    members::service::{self as members, JoinOutcome},
+    orgs::ActiveOrg,
+    paging::PageRequest,
+    permissions::Permission,
+};
+
+/// What the API shows of an invitation.
+pub struct InvitationView {
+    pub invitation: invitation::Model,
+    /// Whether the email with the link was handed to the mail transport.
+    pub email_sent: Option<bool>,
+}
+
+fn ttl(state: &AppState) -> Duration {
+    Duration::hours(i64::try_from(state.config.tokens.invitation_ttl_hours).unwrap_or(168))
+}
+
+fn new_token() -> Result<String, ApiError> {
+    crypto::new_secret(crypto::INVITATION_TOKEN_PREFIX)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))
+}
+
+/// Sends the invitation email; a failure is logged and reported, the invitation stays.
+async fn send(state: &AppState, org_name: &str, inv: &invitation::Model, token: &str) -> bool {
+    let base = &state.config.public_base_url;
+    let body = format!(
+        "You have been invited to join {org_name} on Guildhall as {role}.\n\n\
+         Accept the invitation:\n{base}/invitations/accept?token={token}\n\n\
+         Or present this invitation token when you sign up or while signed in as {email}:\n{token}\n\n\
+         The invitation expires at {expires} (UTC).\n",
+        role = inv.role,
+        email = inv.email,
+        expires = inv.expires_at.format("%Y-%m-%d %H:%M"),
+    );
+    let mail = Mail { to: inv.email.clone(), subject: format!("Join {org_name} on Guildhall"), body };
+    match state.mailer.send(mail).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(error = %format!("{err:#}"), invitation_id = %inv.id, "invitation email not sent");
+            false
+        }
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    email: String,
+    role: String,
+) -> Result<InvitationView, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    members::check_role_assignable(&tx, ctx, &role).await?;
+    crate::domains::service::require_allowed(&tx, ctx.org_id(), &email).await?;
+    let already_member = scoped::<membership::Entity>(ctx)
+        .inner_join(user::Entity)
+        .filter(user::Column::Email.eq(email.as_str()))
+        .count(&tx)
+        .await?;
+    if already_member > 0 {
+        return Err(ApiError::conflict("ALREADY_MEMBER", "that email already belongs to a member"));
+    }
+    let pending = scoped::<invitation::Entity>(ctx)
+        .filter(invitation::Column::Email.eq(email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .one(&tx)
+        .await?;
+    if let Some(p) = pending {
+        return Err(ApiError::conflict(
+            "INVITATION_PENDING",
+            format!(
+                "{email} already has a pending invitation; resend it with POST /api/v1/invitations/{}/resend",
+                p.id
+            ),
+        ));
+    }
+    let token = new_token()?;
+    let row = invitation::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(ctx.org_id()),
+        email: Set(email.clone()),
+        role: Set(role.clone()),
+        token_hash: Set(crypto::digest(&token)),
+        invited_by: Set(Some(ctx.principal().user_id)),
+        created_at: Set(now),
+        expires_at: Set(now + ttl(state)),
+        accepted_at: Set(None),
+        accepted_by: Set(None),
+        revoked_at: Set(None),
+    }
+    .insert(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "invitation.created")
+            .org(ctx.org_id())
+            .target("invitation", row.id)
+            .details(json!({ "email": email, "role": role, "expires_at": row.expires_at })),
+    )
+    .await?;
+    tx.commit().await?;
+    let sent = send(state, &ctx.org().name, &row, &token).await;
+    Ok(InvitationView { invitation: row, email_sent: Some(sent) })
+}
+
+pub async fn list_pending(
+    state: &AppState,
+    ctx: &OrgContext,
+    page: PageRequest,
+) -> Result<(Vec<invitation::Model>, Option<String>, bool), ApiError> {
+    let now = state.clock.now();
+    let mut query = scoped::<invitation::Entity>(ctx)
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .order_by_asc(invitation::Column::Id)
+        .limit(page.fetch());
+    if let Some(after) = page.after {
+        query = query.filter(invitation::Column::Id.gt(after));
+    }
+    Ok(page.finish(query.all(&state.db).await?, |i| i.id))
+}
+
+/// Finds an invitation by id for someone who may manage invitations in its org; anyone else
+/// (including members of other orgs) gets "not found".
+async fn manageable(
+    state: &AppState,
+    principal: Principal,
+    id: Uuid,
+) -> Result<(OrgContext, invitation::Model), ApiError> {
+    // The id alone names no org; the org scope is applied right after, by resolving the context.
+    let found = invitation::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
+    let ctx = OrgContext::resolve(state, principal, &found.org_id.to_string()).await?;
+    ctx.require(Permission::InvitationsWrite)?;
+    Ok((ctx, found))
+}
+
+fn not_pending(i: &invitation::Model, now: DateTime<Utc>) -> Option<ApiError> {
+    if i.accepted_at.is_some() {
+        Some(ApiError::conflict("INVITATION_USED", "the invitation has already been accepted"))
+    } else if i.revoked_at.is_some() {
+        Some(ApiError::conflict("INVITATION_REVOKED", "the invitation has been revoked"))
+    } else if i.expires_at <= now {
+        Some(ApiError::conflict("INVITATION_EXPIRED", "the invitation has expired"))
+    } else {
+        None
+    }
+}
+
+/// A new token and expiry; the old link stops working. Also revives an expired invitation.
+pub async fn resend(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: Principal,
+    id: Uuid,
+) -> Result<InvitationView, ApiError> {
+    let (ctx, found) = manageable(state, principal, id).await?;
+    let now = state.clock.now();
+    if let Some(err) = not_pending(&found, now).filter(|e| e.code() != "INVITATION_EXPIRED") {
+        return Err(err);
+    }
+    let token = new_token()?;
+    let tx = db::begin_write(&state.db).await?;
+    let mut row = found.into_active_model();
+    row.token_hash = Set(crypto::digest(&token));
+    row.expires_at = Set(now + ttl(state));
+    let row = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "invitation.resent")
+            .org(ctx.org_id())
+            .target("invitation", row.id)
+            .details(json!({ "email": row.email, "expires_at": row.expires_at })),
+    )
+    .await?;
+    tx.commit().await?;
+    let sent = send(state, &ctx.org().name, &row, &token).await;
+    Ok(InvitationView { invitation: row, email_sent: Some(sent) })
+}
+
+pub async fn revoke(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: Principal,
+    id: Uuid,
+) -> Result<InvitationView, ApiError> {
+    let (ctx, found) = manageable(state, principal, id).await?;
+    let now = state.clock.now();
+    if found.accepted_at.is_some() || found.revoked_at.is_some() {
+        return Err(not_pending(&found, now)
+            .unwrap_or_else(|| ApiError::conflict("INVITATION_REVOKED", "already revoked")));
+    }
+    let tx = db::begin_write(&state.db).await?;
+    let mut row = found.into_active_model();
+    row.revoked_at = Set(Some(now));
+    let row = row.update(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "invitation.revoked")
+            .org(ctx.org_id())
+            .target("invitation", row.id)
+            .details(json!({ "email": row.email })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(InvitationView { invitation: row, email_sent: None })
+}
+
+/// Looks up a presented token for `email`, with the distinct errors of each bad case.
+pub async fn check_token<C: ConnectionTrait>(
+    db: &C,
+    token: &str,
+    email: &str,
+    now: DateTime<Utc>,
+) -> Result<invitation::Model, ApiError> {
+    let unknown = || {
+        ApiError::new(
+            crate::error::ErrorKind::NotFound,
+            "INVITATION_NOT_FOUND",
+            "no invitation has this token",
+        )
+    };
+    if !crypto::looks_like(token, crypto::INVITATION_TOKEN_PREFIX) {
+        return Err(unknown());
+    }
+    let found = invitation::Entity::find()
+        .filter(invitation::Column::TokenHash.eq(crypto::digest(token)))
+        .one(db)
+        .await?
+        .ok_or_else(unknown)?;
+    if let Some(err) = not_pending(&found, now) {
+        return Err(err);
+    }
+    if found.email != email {
+        return Err(ApiError::forbidden(
+            "INVITATION_EMAIL_MISMATCH",
+            "the invitation was sent to another email address; sign in as that address",
+        ));
+    }
+    Ok(found)
+}
+
+/// Joins the invitation's org and marks it accepted, inside the caller's transaction.
+pub async fn accept_in<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    meta: &RequestMeta,
+    inv: invitation::Model,
+    user: &user::Model,
+) -> Result<ActiveOrg, ApiError> {
+    let org = org::Entity::find_by_id(inv.org_id).one(db).await?.ok_or_else(ApiError::not_found)?;
+    let role = match members::join(db, now, &org, user, &inv.role).await? {
+        JoinOutcome::Joined(m) | JoinOutcome::AlreadyMember(m) => m.role,
+    };
+    let mut row = inv.clone().into_active_model();
+    row.accepted_at = Set(Some(now));
+    row.accepted_by = Set(Some(user.id));
+    row.update(db).await?;
+    audit::record(
+        db,
+        now,
+        meta,
+        AuditEvent::new(Actor::User(user.id), "invitation.accepted")
+            .org(org.id)
+            .target("invitation", inv.id)
+            .details(json!({ "email": user.email, "role": role })),
+    )
+    .await?;
+    Ok(ActiveOrg { id: org.id, name: org.name, slug: org.slug, role })
+}
+
+/// Accepts every pending invitation for the user's (verified) email. An invitation the org's
+/// rules now refuse (full org, domain no longer allowed) stays pending.
+pub async fn accept_pending_for<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    meta: &RequestMeta,
+    user: &user::Model,
+) -> Result<Vec<ActiveOrg>, ApiError> {
+    let pending = invitation::Entity::find()
+        .filter(invitation::Column::Email.eq(user.email.as_str()))
+        .filter(invitation::Column::AcceptedAt.is_null())
+        .filter(invitation::Column::RevokedAt.is_null())
+        .filter(invitation::Column::ExpiresAt.gt(now))
+        .order_by_asc(invitation::Column::Id)
+        .all(db)
+        .await?;
+    let mut joined = Vec::new();
+    for inv in pending {
+        let id = inv.id;
+        match accept_in(db, now, meta, inv, user).await {
+            Ok(org) => joined.push(org),
+            Err(err) if err.kind() != crate::error::ErrorKind::Internal => {
+                tracing::info!(invitation_id = %id, code = err.code(), "pending invitation not accepted automatically");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(joined)
+}
+
+/// Explicit acceptance by a signed-in user presenting the token.
+pub async fn accept(
+    state: &AppState,
+    meta: &RequestMeta,
+    principal: &Principal,
+    token: &str,
+) -> Result<ActiveOrg, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let inv = check_token(&tx, token, &principal.email, now).await?;
+    let user = crate::users::service::get(&tx, principal.user_id).await?;
+    let org = accept_in(&tx, now, meta, inv, &user).await?;
+    // The token reached this address, so the address is the user's.
+    crate::users::service::mark_verified(&tx, &user, now).await?;
+    tx.commit().await?;
+    Ok(org)
+}

@@ -1,0 +1,146 @@
+//! Proving an email address: a single-use link sent to it. A verified user joins the orgs that
+//! invited them, and the orgs whose auto-join domains match their address.
+
+use chrono::{DateTime, Duration, Utc};
+use guildhall_entities::{email_verification, org, user};
+use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    crypto, db, domains,
+    error::{ApiError, ErrorKind},
+    http::RequestMeta,
+    invitations,
+    mail::Mail,
+    members::service::{self as members, JoinOutcome},
+    orgs::ActiveOrg,
+};
+
+/// Replaces any earlier link of the user with a new one; returns the token to email.
+pub async fn issue<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+) -> Result<String, ApiError> {
+    email_verification::Entity::delete_many()
+        .filter(email_verification::Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    let token = crypto::new_secret(crypto::EMAIL_VERIFICATION_PREFIX)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+    let ttl = Duration::hours(i64::try_from(state.config.tokens.email_verification_ttl_hours).unwrap_or(48));
+    email_verification::Entity::insert(email_verification::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        user_id: Set(user_id),
+        token_hash: Set(crypto::digest(&token)),
+        created_at: Set(now),
+        expires_at: Set(now + ttl),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(token)
+}
+
+pub async fn send(state: &AppState, email: &str, token: &str) {
+    let base = &state.config.public_base_url;
+    let body = format!(
+        "Confirm that this address is yours:\n{base}/verify-email?token={token}\n\n\
+         Or present this verification token to POST /api/v1/auth/verify-email:\n{token}\n"
+    );
+    let mail = Mail { to: email.to_string(), subject: "Confirm your email address".into(), body };
+    if let Err(err) = state.mailer.send(mail).await {
+        tracing::warn!(error = %format!("{err:#}"), "verification email not sent");
+    }
+}
+
+/// A new link for a signed-in user whose address is not verified yet.
+pub async fn resend(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    let user = super::service::get(&state.db, user_id).await?;
+    if user.email_verified_at.is_some() {
+        return Err(ApiError::conflict("EMAIL_ALREADY_VERIFIED", "the email address is already verified"));
+    }
+    let tx = db::begin_write(&state.db).await?;
+    let token = issue(&tx, state, state.clock.now(), user.id).await?;
+    tx.commit().await?;
+    send(state, &user.email, &token).await;
+    Ok(())
+}
+
+/// Joins every org whose auto-join domains match the user's address. An org that is full
+/// is skipped.
+pub async fn auto_join<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    meta: &RequestMeta,
+    user: &user::Model,
+) -> Result<Vec<ActiveOrg>, ApiError> {
+    let mut joined = Vec::new();
+    for (org_id, role) in domains::service::auto_join_for(db, &user.email).await? {
+        let Some(org) = org::Entity::find_by_id(org_id).one(db).await? else { continue };
+        match members::join(db, now, &org, user, &role).await {
+            Ok(JoinOutcome::Joined(m)) => {
+                audit::record(
+                    db,
+                    now,
+                    meta,
+                    AuditEvent::new(Actor::User(user.id), "member.auto_joined")
+                        .org(org.id)
+                        .target("user", user.id)
+                        .details(json!({ "email": user.email, "role": m.role })),
+                )
+                .await?;
+                joined.push(ActiveOrg { id: org.id, name: org.name, slug: org.slug, role: m.role });
+            }
+            Ok(JoinOutcome::AlreadyMember(_)) => {}
+            Err(err) if err.kind() != ErrorKind::Internal => {
+                tracing::info!(org_id = %org.id, code = err.code(), "auto-join skipped");
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(joined)
+}
+
+/// Checks a verification token, marks the address verified and joins what it now may.
+pub async fn verify(
+    state: &AppState,
+    meta: &RequestMeta,
+    token: &str,
+) -> Result<(user::Model, Vec<ActiveOrg>), ApiError> {
+    let invalid = || ApiError::validation("token", "is not a valid or current verification token");
+    if !crypto::looks_like(token, crypto::EMAIL_VERIFICATION_PREFIX) {
+        return Err(invalid());
+    }
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let found = email_verification::Entity::find()
+        .filter(email_verification::Column::TokenHash.eq(crypto::digest(token)))
+        .one(&tx)
+        .await?
+        .ok_or_else(invalid)?;
+    if found.expires_at <= now {
+        return Err(ApiError::validation("token", "has expired; ask for a new link"));
+    }
+    let user = super::service::get(&tx, found.user_id).await?;
+    super::service::mark_verified(&tx, &user, now).await?;
+    email_verification::Entity::delete_many()
+        .filter(email_verification::Column::UserId.eq(user.id))
+        .exec(&tx)
+        .await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::User(user.id), "user.email_verified").target("user", user.id),
+    )
+    .await?;
+    let mut joined = invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
+    joined.extend(auto_join(&tx, now, meta, &user).await?);
+    tx.commit().await?;
+    let user = super::service::get(&state.db, user.id).await?;
+    Ok((user, joined))
+}
