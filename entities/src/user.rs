@@ -17,6 +17,10 @@ pub struct Model {
     pub updated_at: DateTimeUtc,
     pub last_login_at: Option<DateTimeUtc>,
     pub email_verified_at: Option<DateTimeUtc>,
+    /// `human`, or `service` for a service account.
+    pub kind: String,
+    /// A service account's name.
+    pub display_name: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -12,6 +12,7 @@ mod m20261123_000005_create_audit_logs;
 mod m20261123_000006_org_settings_roles_audit_chain;
 mod m20261123_000007_create_teams;
 mod m20261123_000008_create_domains_invitations_verifications;
+mod m20261123_000009_service_accounts;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_org_settings_roles_audit_chain::Migration),
             Box::new(m20261123_000007_create_teams::Migration),
             Box::new(m20261123_000008_create_domains_invitations_verifications::Migration),
+            Box::new(m20261123_000009_service_accounts::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ use crate::{
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
     roles::api::RolesApi,
+    service_accounts::api::ServiceAccountsApi,
     sessions::api::SessionsApi,
     teams::api::TeamsApi,
     tokens::api::TokensApi,
@@ -50,6 +51,8 @@ pub enum Tag {
     Teams,
     /// Invitations to join an org.
     Invitations,
+    /// Non-human members of an org and their tokens.
+    ServiceAccounts,
     /// Email domains an org admits members from.
     Domains,
     /// The org's hash-chained audit log.
@@ -115,6 +118,7 @@ type Apis = (
     TeamsApi,
     InvitationsApi,
     DomainsApi,
+    ServiceAccountsApi,
     AuditApi,
     UsersApi,
     InstanceApi,
@@ -133,6 +137,7 @@ fn api_service() -> OpenApiService<Apis, ()> {
             TeamsApi,
             InvitationsApi,
             DomainsApi,
+            ServiceAccountsApi,
             AuditApi,
             UsersApi,
             InstanceApi,
@@ -212,6 +217,7 @@ pub struct RunningServer {
     pub state: AppState,
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
+    jobs: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -227,6 +233,10 @@ impl RunningServer {
             config.public_base_url = format!("http://{addr}");
         }
         let state = build_state(config, clock).await?;
+        let jobs = crate::jobs::spawn(
+            state.clone(),
+            std::time::Duration::from_secs(state.config.jobs_interval_seconds),
+        );
         let app = routes(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -240,10 +250,11 @@ impl RunningServer {
                 )
                 .await
         });
-        Ok(Self { addr, state, shutdown: Some(tx), handle })
+        Ok(Self { addr, state, shutdown: Some(tx), handle, jobs })
     }
 
     pub async fn stop(mut self) -> std::io::Result<()> {
+        self.jobs.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

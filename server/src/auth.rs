@@ -35,6 +35,8 @@ pub struct Principal {
     pub user_id: Uuid,
     pub email: String,
     pub is_instance_admin: bool,
+    /// A service account acting through one of its tokens.
+    pub is_service_account: bool,
     pub org: Option<OrgRef>,
     pub credential: Credential,
 }
@@ -43,6 +45,9 @@ impl Principal {
     pub fn actor(&self) -> Actor {
         match self.credential {
             Credential::Session { .. } => Actor::User(self.user_id),
+            Credential::PersonalToken { token_id } if self.is_service_account => {
+                Actor::ServiceAccount { id: self.user_id, token_id }
+            }
             Credential::PersonalToken { token_id } => {
                 Actor::PersonalToken { user_id: self.user_id, token_id }
             }

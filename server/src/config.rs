@@ -51,6 +51,8 @@ pub struct Config {
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
     pub log_format: LogFormat,
+    /// How often background jobs (audit retention purge) run.
+    pub jobs_interval_seconds: u64,
     pub tokens: TokenConfig,
     pub passwords: PasswordConfig,
     pub instance: InstanceDefaults,
@@ -134,6 +136,7 @@ impl Default for Config {
             master_key: SecretString::default(),
             max_body_bytes: 1 << 20,
             log_format: LogFormat::Text,
+            jobs_interval_seconds: 3600,
             tokens: TokenConfig::default(),
             passwords: PasswordConfig::default(),
             instance: InstanceDefaults::default(),
@@ -300,6 +303,9 @@ impl Config {
         if self.max_body_bytes < 1024 {
             return Err(ConfigError::new("max_body_bytes", "must be at least 1024"));
         }
+        if !(10..=86_400).contains(&self.jobs_interval_seconds) {
+            return Err(ConfigError::new("jobs_interval_seconds", "must be 10..=86400"));
+        }
         let t = &self.tokens;
         if !(30..=86_400).contains(&t.access_ttl_seconds) {
             return Err(ConfigError::new("tokens.access_ttl_seconds", "must be 30..=86400"));
@@ -389,6 +395,7 @@ const TOP_LEVEL: &[&str] = &[
     "master_key",
     "max_body_bytes",
     "log_format",
+    "jobs_interval_seconds",
 ];
 
 fn known_key(path: &[String]) -> bool {

@@ -150,3 +150,34 @@ async fn the_hash_chain_detects_edited_and_removed_entries() {
     assert_eq!(verify["valid"], false);
     assert_eq!(verify["first_broken"]["seq"], json!(victim.seq + 1));
 }
+
+#[tokio::test]
+async fn retention_purges_old_entries_and_the_chain_still_verifies() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "data_retention_days": 7 })).await.expect(200);
+    owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "name": "Old news" })).await.expect(200);
+    server.clock.advance(chrono::Duration::days(8));
+    let login = server.login("owner@example.com", PASSWORD).await;
+    let owner = server.with_token(login.expect(200)["access_token"].as_str().unwrap());
+    owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "name": "Fresh" })).await.expect(200);
+
+    let purged =
+        guildhall_tests::guildhall_server::jobs::purge_expired_audit(&server.server.state).await.unwrap();
+    assert!(purged >= 3, "{purged}");
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs")).await;
+    let actions: Vec<Value> =
+        log.expect(200)["data"].as_array().unwrap().iter().map(|e| e["action"].clone()).collect();
+    assert_eq!(actions, [json!("org.updated"), json!("user.logged_in")]);
+    let verify = owner.get(&format!("/api/v1/orgs/{org}/audit-logs/verify")).await;
+    let verify = verify.expect(200);
+    assert_eq!((verify["valid"].clone(), verify["checked"].clone()), (json!(true), json!(2)));
+    // Purging again finds nothing; new entries keep extending the anchored chain.
+    assert_eq!(
+        guildhall_tests::guildhall_server::jobs::purge_expired_audit(&server.server.state).await.unwrap(),
+        0
+    );
+    owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "name": "Fresher" })).await.expect(200);
+    assert_eq!(owner.get(&format!("/api/v1/orgs/{org}/audit-logs/verify")).await.expect(200)["valid"], true);
+}

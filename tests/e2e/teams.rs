@@ -1,8 +1,10 @@
 //! Teams: CRUD, membership, permissions, tenant isolation and bad input.
 
 use chrono::Duration;
+use guildhall_entities::{team, team_member};
 use guildhall_tests::{Client, Resp, TestServer};
 use reqwest::Method;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 use serde_json::{Value, json};
 
 fn org_of(body: &Value) -> String {
@@ -467,4 +469,39 @@ async fn concurrent_puts_add_a_member_once() {
     assert_eq!(fetched.expect(200)["member_count"], 1);
     let added = team_audit(&owner, &org).await.iter().filter(|e| e["action"] == "team.member_added").count();
     assert_eq!(added, 1);
+}
+
+#[tokio::test]
+async fn deleting_an_org_or_a_user_takes_their_team_rows_along() {
+    let server = TestServer::start().await;
+    // The first user is an instance admin.
+    let (owner, body) = server.signup("owner@example.com").await;
+    let home = org_of(&body);
+    let created = owner.post("/api/v1/orgs", &json!({ "name": "Second" })).await;
+    let second = created.expect(201)["org"]["id"].as_str().unwrap().to_string();
+    let (_, bob) = server.member_of(&owner, &home, "bob@example.com", "member").await;
+    owner
+        .post(&format!("/api/v1/orgs/{second}/members"), &json!({ "user_id": bob, "role": "member" }))
+        .await
+        .expect(201);
+    let mut teams = Vec::new();
+    for org in [&home, &second] {
+        let team = create_team(&owner, org, json!({ "name": "Platform" })).await;
+        let team = team["id"].as_str().unwrap().to_string();
+        put_member(&owner, org, &team, &bob).await.expect(201);
+        teams.push(team);
+    }
+
+    owner.delete(&format!("/api/v1/orgs/{second}")).await.expect(204);
+    let second_id: uuid::Uuid = second.parse().unwrap();
+    let left =
+        team::Entity::find().filter(team::Column::OrgId.eq(second_id)).count(server.db()).await.unwrap();
+    let members =
+        team_member::Entity::find().filter(team_member::Column::OrgId.eq(second_id)).count(server.db()).await;
+    assert_eq!((left, members.unwrap()), (0, 0));
+
+    owner.delete(&format!("/api/v1/users/{bob}")).await.expect(204);
+    let fetched = owner.get(&format!("/api/v1/orgs/{home}/teams/{}", teams[0])).await;
+    let fetched = fetched.expect(200).clone();
+    assert_eq!((fetched["member_count"].clone(), fetched["members"].clone()), (json!(0), json!([])));
 }

@@ -25,6 +25,10 @@ pub enum Actor {
         user_id: Uuid,
         token_id: Uuid,
     },
+    ServiceAccount {
+        id: Uuid,
+        token_id: Uuid,
+    },
     /// An unauthenticated caller (failed logins, signups).
     Anonymous,
     /// The server itself or its command line.
@@ -36,6 +40,7 @@ impl Actor {
         match self {
             Self::User(id) => ("user", Some(id.to_string())),
             Self::PersonalToken { token_id, .. } => ("token", Some(token_id.to_string())),
+            Self::ServiceAccount { id, .. } => ("service_account", Some(id.to_string())),
             Self::Anonymous => ("anonymous", None),
             Self::System => ("system", None),
         }

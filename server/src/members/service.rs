@@ -27,8 +27,14 @@ pub struct Member {
     pub email: String,
 }
 
+/// People in the org (service accounts do not count against `max_users`).
 pub async fn count<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<u64, ApiError> {
-    Ok(membership::Entity::find().filter(membership::Column::OrgId.eq(org_id)).count(db).await?)
+    Ok(membership::Entity::find()
+        .inner_join(user::Entity)
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(user::Column::Kind.eq(users::service::KIND_HUMAN))
+        .count(db)
+        .await?)
 }
 
 #[derive(Debug, Default)]
@@ -46,6 +52,7 @@ pub async fn list(
 ) -> Result<(Vec<Member>, Option<String>, bool), ApiError> {
     let mut query = scoped::<membership::Entity>(ctx)
         .find_also_related(user::Entity)
+        .filter(user::Column::Kind.eq(users::service::KIND_HUMAN))
         .order_by_asc(membership::Column::Id)
         .limit(page.fetch());
     if let Some(role) = &filter.role {
@@ -70,6 +77,7 @@ async fn find<C: ConnectionTrait>(db: &C, ctx: &OrgContext, user_id: Uuid) -> Re
     let (m, u) = scoped::<membership::Entity>(ctx)
         .find_also_related(user::Entity)
         .filter(membership::Column::UserId.eq(user_id))
+        .filter(user::Column::Kind.eq(users::service::KIND_HUMAN))
         .one(db)
         .await?
         .ok_or_else(ApiError::not_found)?;

@@ -48,7 +48,7 @@ impl SessionsApi {
         {
             SignupOutcome::SignedIn(signed_in) => Ok(SignupResponse::Created(Json((*signed_in).into()))),
             SignupOutcome::Pending(user) => Ok(SignupResponse::Pending(Json(PendingSignupResponse {
-                user: user.into(),
+                user: (*user).into(),
                 detail: "the account waits for an administrator's approval".into(),
             }))),
         }

@@ -35,7 +35,7 @@ pub struct SignedIn {
 
 pub enum SignupOutcome {
     SignedIn(Box<SignedIn>),
-    Pending(user::Model),
+    Pending(Box<user::Model>),
 }
 
 pub struct NewSignup {
@@ -154,7 +154,7 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     }
     let user = users::service::get(&state.db, user.id).await?;
     let Some((session_id, refresh)) = session else {
-        return Ok(SignupOutcome::Pending(user));
+        return Ok(SignupOutcome::Pending(Box::new(user)));
     };
     let access_token = sign_access(state, now, &user, Some(&org), session_id).await?;
     Ok(SignupOutcome::SignedIn(Box::new(SignedIn {
@@ -510,6 +510,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         user_id,
         email: user.email,
         is_instance_admin: user.is_instance_admin,
+        is_service_account: false,
         org,
         credential: Credential::Session { session_id },
     })

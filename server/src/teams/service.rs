@@ -48,7 +48,6 @@ pub struct NewTeam {
 }
 
 /// Validated changes to a team: `None` leaves a field alone; `Some(None)` clears `external_id`.
-#[derive(Default)]
 pub struct TeamChange {
     pub name: Option<String>,
     pub external_id: Option<Option<String>>,
@@ -122,9 +121,15 @@ async fn find_member<C: ConnectionTrait>(
 }
 
 /// Marks a team changed (its members count as part of it, as SCIM's `meta.lastModified` expects).
-async fn touch<C: ConnectionTrait>(db: &C, team_id: Uuid, now: DateTime<Utc>) -> Result<(), ApiError> {
+async fn touch<C: ConnectionTrait>(
+    db: &C,
+    ctx: &OrgContext,
+    team_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
     team::Entity::update_many()
         .col_expr(team::Column::UpdatedAt, Expr::value(now))
+        .filter(team::Column::OrgId.eq(ctx.org_id()))
         .filter(team::Column::Id.eq(team_id))
         .exec(db)
         .await?;
@@ -296,12 +301,12 @@ pub async fn add_member(
     let now = state.clock.now();
     let tx = db::begin_write(&state.db).await?;
     let team = find(&tx, ctx, team_id).await?;
-    let (_, user) = scoped::<membership::Entity>(ctx)
+    let user = scoped::<membership::Entity>(ctx)
         .find_also_related(user::Entity)
         .filter(membership::Column::UserId.eq(user_id))
         .one(&tx)
         .await?
-        .and_then(|(m, u)| u.map(|u| (m, u)))
+        .and_then(|(_, u)| u)
         .ok_or_else(|| ApiError::validation("user_id", "is not a member of this org"))?;
     let row = team_member::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -320,7 +325,7 @@ pub async fn add_member(
     if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
         return Ok(Added::Existing(member));
     }
-    touch(&tx, team.id, now).await?;
+    touch(&tx, ctx, team.id, now).await?;
     audit::record(
         &tx,
         now,
@@ -348,7 +353,7 @@ pub async fn remove_member(
     let team = find(&tx, ctx, team_id).await?;
     let (row, member) = find_member(&tx, ctx, team.id, user_id).await?.ok_or_else(ApiError::not_found)?;
     team_member::Entity::delete_by_id(row.id).exec(&tx).await?;
-    touch(&tx, team.id, now).await?;
+    touch(&tx, ctx, team.id, now).await?;
     audit::record(
         &tx,
         now,

@@ -63,7 +63,7 @@ fn acting_org(principal: &Principal) -> Result<&OrgRef, ApiError> {
         .ok_or_else(|| ApiError::conflict("NO_ACTIVE_ORG", "select an organization before creating tokens"))
 }
 
-async fn insert<C: ConnectionTrait>(
+pub async fn insert<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     user_id: Uuid,
@@ -252,6 +252,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
         user_id: user.id,
         email: user.email,
         is_instance_admin: user.is_instance_admin,
+        is_service_account: user.kind == crate::users::service::KIND_SERVICE,
         org: Some(OrgRef { id: org.id, slug: org.slug, role: org.role }),
         credential: Credential::PersonalToken { token_id: token.id },
     })

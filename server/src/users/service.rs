@@ -42,6 +42,9 @@ impl UserStatus {
     }
 }
 
+pub const KIND_HUMAN: &str = "human";
+pub const KIND_SERVICE: &str = "service";
+
 pub struct NewUser {
     pub email: String,
     pub password_hash: Option<String>,
@@ -67,6 +70,8 @@ pub async fn insert<C: ConnectionTrait>(
         updated_at: Set(now),
         last_login_at: Set(None),
         email_verified_at: Set(None),
+        kind: Set(KIND_HUMAN.into()),
+        display_name: Set(None),
     };
     row.insert(db).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -100,7 +105,10 @@ pub async fn list(
     filter: &UserFilter,
     page: PageRequest,
 ) -> Result<(Vec<user::Model>, Option<String>, bool), ApiError> {
-    let mut query = user::Entity::find().order_by_asc(user::Column::Id).limit(page.fetch());
+    let mut query = user::Entity::find()
+        .filter(user::Column::Kind.eq(KIND_HUMAN))
+        .order_by_asc(user::Column::Id)
+        .limit(page.fetch());
     if let Some(status) = filter.status {
         query = query.filter(user::Column::Status.eq(status.as_str()));
     }

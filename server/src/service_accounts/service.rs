@@ -1,0 +1,218 @@
+use guildhall_entities::{api_token, membership, user};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, AuditEvent},
+    auth::{OrgContext, scoped},
+    db,
+    error::ApiError,
+    http::RequestMeta,
+    members::service as members,
+    orgs::MembershipStatus,
+    tokens::service::{self as tokens, IssuedToken, NewToken},
+    users::service::{KIND_SERVICE, NewUser, UserStatus},
+};
+
+pub const MAX_TOKENS_PER_ACCOUNT: u64 = 20;
+
+pub struct ServiceAccount {
+    pub user: user::Model,
+    pub role: String,
+    pub token_count: u64,
+}
+
+pub async fn list(state: &AppState, ctx: &OrgContext) -> Result<Vec<ServiceAccount>, ApiError> {
+    let rows = scoped::<membership::Entity>(ctx)
+        .find_also_related(user::Entity)
+        .filter(user::Column::Kind.eq(KIND_SERVICE))
+        .order_by_asc(membership::Column::Id)
+        .all(&state.db)
+        .await?;
+    let mut out = Vec::new();
+    for (m, u) in rows {
+        let Some(u) = u else { continue };
+        let token_count =
+            api_token::Entity::find().filter(api_token::Column::UserId.eq(u.id)).count(&state.db).await?;
+        out.push(ServiceAccount { user: u, role: m.role, token_count });
+    }
+    Ok(out)
+}
+
+async fn find<C: sea_orm::ConnectionTrait>(
+    db: &C,
+    ctx: &OrgContext,
+    id: Uuid,
+) -> Result<(user::Model, String), ApiError> {
+    let (m, u) = scoped::<membership::Entity>(ctx)
+        .find_also_related(user::Entity)
+        .filter(membership::Column::UserId.eq(id))
+        .filter(user::Column::Kind.eq(KIND_SERVICE))
+        .one(db)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    Ok((u.ok_or_else(ApiError::not_found)?, m.role))
+}
+
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    name: String,
+    role: String,
+) -> Result<ServiceAccount, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    members::check_role_assignable(&tx, ctx, &role).await?;
+    let id = Uuid::now_v7();
+    // Service accounts have no mailbox; the reserved `.invalid` TLD (RFC 2606) keeps the
+    // identity unique without colliding with a person's address.
+    let mut account = crate::users::service::insert(
+        &tx,
+        now,
+        NewUser {
+            email: format!("sa-{}@service.invalid", id.simple()),
+            password_hash: None,
+            status: UserStatus::Active,
+            is_instance_admin: false,
+        },
+    )
+    .await?;
+    user::Entity::update_many()
+        .col_expr(user::Column::Kind, sea_orm::sea_query::Expr::value(KIND_SERVICE))
+        .col_expr(user::Column::DisplayName, sea_orm::sea_query::Expr::value(name.clone()))
+        .filter(user::Column::Id.eq(account.id))
+        .exec(&tx)
+        .await?;
+    account.kind = KIND_SERVICE.into();
+    account.display_name = Some(name.clone());
+    membership::Entity::insert(membership::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(ctx.org_id()),
+        user_id: Set(account.id),
+        role: Set(role.clone()),
+        status: Set(MembershipStatus::Active.as_str().into()),
+        created_at: Set(now),
+        updated_at: Set(now),
+    })
+    .exec_without_returning(&tx)
+    .await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "service_account.created")
+            .org(ctx.org_id())
+            .target("service_account", account.id)
+            .details(json!({ "name": name, "role": role })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ServiceAccount { user: account, role, token_count: 0 })
+}
+
+pub async fn delete(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    id: Uuid,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let (account, role) = find(&tx, ctx, id).await?;
+    if role == crate::permissions::OWNER {
+        ctx.require_owner()?;
+    }
+    user::Entity::delete_by_id(account.id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "service_account.deleted")
+            .org(ctx.org_id())
+            .target("service_account", account.id)
+            .details(json!({ "name": account.display_name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn create_token(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    id: Uuid,
+    new: NewToken,
+) -> Result<IssuedToken, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let (account, _) = find(&tx, ctx, id).await?;
+    let existing =
+        api_token::Entity::find().filter(api_token::Column::UserId.eq(account.id)).count(&tx).await?;
+    if existing >= MAX_TOKENS_PER_ACCOUNT {
+        return Err(ApiError::conflict(
+            "TOO_MANY_TOKENS",
+            format!("a service account may hold at most {MAX_TOKENS_PER_ACCOUNT} tokens"),
+        ));
+    }
+    let issued = tokens::insert(&tx, now, account.id, ctx.org_id(), new, false).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "service_account.token_created")
+            .org(ctx.org_id())
+            .target("service_account", account.id)
+            .details(json!({ "token_id": issued.token.id, "name": issued.token.name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(issued)
+}
+
+pub async fn list_tokens(
+    state: &AppState,
+    ctx: &OrgContext,
+    id: Uuid,
+) -> Result<Vec<api_token::Model>, ApiError> {
+    let (account, _) = find(&state.db, ctx, id).await?;
+    Ok(scoped::<api_token::Entity>(ctx)
+        .filter(api_token::Column::UserId.eq(account.id))
+        .order_by_asc(api_token::Column::Id)
+        .all(&state.db)
+        .await?)
+}
+
+pub async fn revoke_token(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+    id: Uuid,
+    token_id: Uuid,
+) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let (account, _) = find(&tx, ctx, id).await?;
+    let token = scoped::<api_token::Entity>(ctx)
+        .filter(api_token::Column::UserId.eq(account.id))
+        .filter(api_token::Column::Id.eq(token_id))
+        .one(&tx)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    api_token::Entity::delete_by_id(token.id).exec(&tx).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "service_account.token_revoked")
+            .org(ctx.org_id())
+            .target("service_account", account.id)
+            .details(json!({ "token_id": token.id, "name": token.name })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
