@@ -134,3 +134,26 @@ async fn service_account_endpoints_reject_bad_input() {
         "NOT_FOUND"
     );
 }
+
+#[tokio::test]
+async fn deleting_the_org_deletes_its_service_accounts() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let home = org_of(&body);
+    let created = owner.post("/api/v1/orgs", &json!({ "name": "Doomed" })).await;
+    let created = created.expect(201).clone();
+    let doomed = created["org"]["id"].as_str().unwrap().to_string();
+    let in_doomed = server.with_token(created["access_token"].as_str().unwrap());
+    let account = in_doomed
+        .post(&format!("/api/v1/orgs/{doomed}/service-accounts"), &json!({ "name": "bot", "role": "member" }))
+        .await;
+    let id = account.expect(201)["id"].as_str().unwrap().to_string();
+    let token = in_doomed
+        .post(&format!("/api/v1/orgs/{doomed}/service-accounts/{id}/tokens"), &json!({ "name": "t" }))
+        .await;
+    let bot = server.with_token(token.expect(201)["token"].as_str().unwrap());
+    bot.get("/api/v1/auth/me").await.expect(200);
+    owner.delete(&format!("/api/v1/orgs/{doomed}")).await.expect(204);
+    assert_eq!(bot.get("/api/v1/auth/me").await.problem(401), "INVALID_TOKEN");
+    owner.get(&format!("/api/v1/orgs/{home}")).await.expect(200);
+}

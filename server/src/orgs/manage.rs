@@ -253,6 +253,10 @@ pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
         .filter(user::Column::DefaultOrgId.eq(ctx.org_id()))
         .exec(&tx)
         .await?;
+    let accounts = service_accounts(&tx, ctx.org_id()).await?;
+    if !accounts.is_empty() {
+        user::Entity::delete_many().filter(user::Column::Id.is_in(accounts)).exec(&tx).await?;
+    }
     org::Entity::delete_by_id(ctx.org_id()).exec(&tx).await?;
     // The org's own chain goes with it; the deletion is recorded at instance level.
     audit::record(
@@ -268,11 +272,27 @@ pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
     Ok(())
 }
 
+/// The org's service accounts (users of kind `service`), which live and die with it.
+async fn service_accounts<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    Ok(membership::Entity::find()
+        .select_only()
+        .column(membership::Column::UserId)
+        .inner_join(user::Entity)
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(user::Column::Kind.eq(users::service::KIND_SERVICE))
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// People for whom this org is the only one.
 async fn sole_org_members<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
     let members: Vec<Uuid> = membership::Entity::find()
         .select_only()
         .column(membership::Column::UserId)
+        .inner_join(user::Entity)
         .filter(membership::Column::OrgId.eq(org_id))
+        .filter(user::Column::Kind.eq(users::service::KIND_HUMAN))
         .into_tuple()
         .all(db)
         .await?;
