@@ -155,7 +155,41 @@ fn api_service() -> OpenApiService<Apis, ()> {
 
 /// The OpenAPI document, as `guildhall openapi` prints it and `/openapi.json` serves it.
 pub fn openapi_json() -> String {
-    api_service().spec()
+    let spec = api_service().spec();
+    let Ok(mut doc) = serde_json::from_str::<serde_json::Value>(&spec) else { return spec };
+    mark_optional_as_nullable(&mut doc);
+    serde_json::to_string_pretty(&doc).unwrap_or(spec)
+}
+
+/// Every optional property of this API is an `Option` (or a PATCH field where `null` clears):
+/// it accepts and may carry `null`. poem-openapi leaves that out of OpenAPI 3.0's schemas, and
+/// SDK generators then reject real responses, so say it: `nullable: true` on each property that
+/// is not required (through `allOf` where the property is a `$ref`).
+fn mark_optional_as_nullable(doc: &mut serde_json::Value) {
+    use serde_json::{Value, json};
+    let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) else { return };
+    for schema in schemas.values_mut() {
+        let required: Vec<String> = schema
+            .get("required")
+            .and_then(Value::as_array)
+            .map(|r| r.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default();
+        let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else { continue };
+        for (name, property) in properties.iter_mut() {
+            if required.contains(name) {
+                continue;
+            }
+            if let Some(reference) = property.get("$ref").cloned() {
+                let mut wrapped = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
+                if let Some(description) = property.get("description") {
+                    wrapped["description"] = description.clone();
+                }
+                *property = wrapped;
+            } else if let Some(object) = property.as_object_mut() {
+                object.insert("nullable".into(), Value::Bool(true));
+            }
+        }
+    }
 }
 
 /// Everything the server needs, loaded from configuration: the database (migrated), instance
@@ -197,7 +231,10 @@ pub fn api_to_anyhow(err: ApiError) -> anyhow::Error {
 /// The whole HTTP application.
 pub fn routes(state: AppState) -> impl Endpoint {
     let api = api_service();
-    let spec = api.spec_endpoint();
+    let spec_text = openapi_json();
+    let spec = poem::endpoint::make_sync(move |_| {
+        poem::Response::builder().content_type("application/json").body(spec_text.clone())
+    });
     let docs = api.swagger_ui();
     let limit = BodyLimit(state.config.max_body_bytes);
     let param_names = Arc::new(http::PathParamNames::from_spec(&api.spec()));
