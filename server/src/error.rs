@@ -107,8 +107,8 @@ pub struct Problem {
     #[oai(skip_serializing_if_is_none)]
     pub request_id: Option<String>,
     /// The fields at fault, for validation errors.
-    #[oai(skip_serializing_if_is_empty)]
-    pub errors: Vec<FieldError>,
+    #[oai(skip_serializing_if_is_none)]
+    pub errors: Option<Vec<FieldError>>,
 }
 
 pub struct ApiError {
@@ -172,6 +172,10 @@ impl ApiError {
         self
     }
 
+    pub fn field_errors(&self) -> &[FieldError] {
+        &self.errors
+    }
+
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }
@@ -193,7 +197,7 @@ impl ApiError {
             detail: self.detail.clone(),
             code: self.code.into(),
             request_id: request_id.map(str::to_string),
-            errors: self.errors.clone(),
+            errors: Some(self.errors.clone()).filter(|e| !e.is_empty()),
         }
     }
 

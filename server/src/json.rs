@@ -139,7 +139,7 @@ mod tests {
 
     fn field_of(body: &str) -> String {
         let err = parse::<Outer>(body.as_bytes()).unwrap_err();
-        err.to_problem(None).errors[0].field.clone()
+        err.field_errors()[0].field.clone()
     }
 
     #[test]

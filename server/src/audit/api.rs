@@ -39,6 +39,7 @@ impl AuditApi {
         /// Only entries before this time (RFC 3339).
         until: Query<Option<DateTime<Utc>>>,
         /// Page size, 1..=200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,

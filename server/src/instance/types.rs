@@ -16,7 +16,7 @@ fn clearable(
         MaybeUndefined::Value(v) => check(v).map(|v| Some(Some(v))).map_err(|e| {
             ApiError::validation(
                 field,
-                e.to_problem(None).errors.first().map(|f| f.message.clone()).unwrap_or_default(),
+                e.field_errors().first().map(|f| f.message.clone()).unwrap_or_default(),
             )
         }),
     }

@@ -44,6 +44,7 @@ impl InvitationsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         /// Page size, 1..=200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,

@@ -400,7 +400,7 @@ pub async fn list(
     if let Some(name) = name {
         query = query.filter(db::contains_ci((org::Entity, org::Column::Name), name));
     }
-    let after = cursor.map(decode_cursor).transpose()?;
+    let after = cursor.filter(|c| !c.is_empty()).map(decode_cursor).transpose()?;
     query = match order {
         OrgOrder::Created => {
             if let Some(c) = &after {

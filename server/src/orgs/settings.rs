@@ -175,7 +175,7 @@ mod tests {
     use super::*;
 
     fn field_of(r: Result<impl std::fmt::Debug, ApiError>) -> String {
-        r.unwrap_err().to_problem(None).errors[0].field.clone()
+        r.unwrap_err().field_errors()[0].field.clone()
     }
 
     #[test]

@@ -35,6 +35,7 @@ impl TokensApi {
         state: Data<&AppState>,
         auth: BearerAuth,
         /// Page size, 1..=200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
         limit: Query<Option<u64>>,
         /// The `next_cursor` of the previous page.
         cursor: Query<Option<String>>,
