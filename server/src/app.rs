@@ -180,11 +180,13 @@ fn mark_optional_as_nullable(doc: &mut serde_json::Value) {
                 continue;
             }
             if let Some(reference) = property.get("$ref").cloned() {
-                let mut wrapped = json!({ "allOf": [{ "$ref": reference }], "nullable": true });
+                let mut wrapped = serde_json::Map::new();
+                wrapped.insert("allOf".into(), json!([{ "$ref": reference }]));
+                wrapped.insert("nullable".into(), Value::Bool(true));
                 if let Some(description) = property.get("description") {
-                    wrapped["description"] = description.clone();
+                    wrapped.insert("description".into(), description.clone());
                 }
-                *property = wrapped;
+                *property = Value::Object(wrapped);
             } else if let Some(object) = property.as_object_mut() {
                 object.insert("nullable".into(), Value::Bool(true));
             }

@@ -30,6 +30,7 @@ pub mod paging;
 pub mod passwords;
 pub mod permissions;
 pub mod roles;
+pub mod scim;
 pub mod service_accounts;
 pub mod sessions;
 pub mod teams;
