@@ -13,6 +13,7 @@ pub mod membership;
 pub mod org;
 pub mod refresh_token;
 pub mod role;
+pub mod scim_token;
 pub mod session;
 pub mod signing_key;
 pub mod team;

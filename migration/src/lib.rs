@@ -13,6 +13,7 @@ mod m20261123_000006_org_settings_roles_audit_chain;
 mod m20261123_000007_create_teams;
 mod m20261123_000008_create_domains_invitations_verifications;
 mod m20261123_000009_service_accounts;
+mod m20261123_000010_create_scim_tokens;
 
 pub struct Migrator;
 
@@ -29,6 +30,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_create_teams::Migration),
             Box::new(m20261123_000008_create_domains_invitations_verifications::Migration),
             Box::new(m20261123_000009_service_accounts::Migration),
+            Box::new(m20261123_000010_create_scim_tokens::Migration),
         ]
     }
 }

@@ -28,6 +28,7 @@ use crate::{
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
     roles::api::RolesApi,
+    scim::api::{ScimDiscoveryApi, ScimTokensApi},
     service_accounts::api::ServiceAccountsApi,
     sessions::api::SessionsApi,
     teams::api::TeamsApi,
@@ -57,6 +58,8 @@ pub enum Tag {
     Domains,
     /// The org's hash-chained audit log.
     Audit,
+    /// SCIM 2.0 provisioning (RFC 7644) and its tokens.
+    Scim,
     /// Instance users (instance admins only).
     Users,
     /// Instance settings (instance admins only).
@@ -120,6 +123,8 @@ type Apis = (
     DomainsApi,
     ServiceAccountsApi,
     AuditApi,
+    ScimTokensApi,
+    ScimDiscoveryApi,
     UsersApi,
     InstanceApi,
     KeysApi,
@@ -139,6 +144,8 @@ fn api_service() -> OpenApiService<Apis, ()> {
             DomainsApi,
             ServiceAccountsApi,
             AuditApi,
+            ScimTokensApi,
+            ScimDiscoveryApi,
             UsersApi,
             InstanceApi,
             KeysApi,

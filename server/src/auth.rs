@@ -256,4 +256,4 @@ macro_rules! org_scoped {
     )*};
 }
 
-org_scoped!(membership, role, api_token, audit_log, team, team_member, email_domain, invitation);
+org_scoped!(membership, role, api_token, audit_log, team, team_member, email_domain, invitation, scim_token);

@@ -64,6 +64,15 @@ impl ErrorKind {
         }
     }
 
+    /// The RFC 7644 §3.12 `scimType` this kind implies, if any.
+    pub fn scim_type(self) -> Option<&'static str> {
+        match self {
+            Self::Validation => Some("invalidValue"),
+            Self::Conflict => Some("uniqueness"),
+            _ => None,
+        }
+    }
+
     fn from_status(status: StatusCode) -> Self {
         match status.as_u16() {
             401 => Self::Unauthenticated,
@@ -212,6 +221,111 @@ impl ApiError {
             builder = builder.header("www-authenticate", "Bearer");
         }
         builder.body(body)
+    }
+}
+
+/// The RFC 7644 §3.12 error body used under `/scim/v2`.
+#[derive(Clone, Debug, Object)]
+#[oai(rename = "ScimError")]
+pub struct ScimErrorBody {
+    /// Always `["urn:ietf:params:scim:api:messages:2.0:Error"]`.
+    pub schemas: Vec<String>,
+    /// The HTTP status, as a string (RFC 7644).
+    pub status: String,
+    #[oai(rename = "scimType", skip_serializing_if_is_none)]
+    pub scim_type: Option<String>,
+    pub detail: String,
+}
+
+pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
+pub const SCIM_ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
+
+impl ApiError {
+    /// The same error as a SCIM Error response.
+    pub fn to_scim_response(&self) -> Response {
+        let body = ScimErrorBody {
+            schemas: vec![SCIM_ERROR_URN.into()],
+            status: self.kind.status().as_u16().to_string(),
+            scim_type: self.kind.scim_type().map(str::to_string),
+            detail: self.detail.clone(),
+        };
+        let mut builder = Response::builder().status(self.kind.status()).content_type(SCIM_CONTENT_TYPE);
+        if self.kind == ErrorKind::Unauthenticated {
+            builder = builder.header("www-authenticate", "Bearer");
+        }
+        builder.body(body.to_json_string())
+    }
+}
+
+/// What `/scim/v2` handlers return on failure: the same `ApiError`, rendered as a SCIM Error.
+pub struct ScimError(pub ApiError);
+
+impl From<ApiError> for ScimError {
+    fn from(err: ApiError) -> Self {
+        Self(err)
+    }
+}
+
+impl From<sea_orm::DbErr> for ScimError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        Self(err.into())
+    }
+}
+
+impl fmt::Debug for ScimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl fmt::Display for ScimError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::error::Error for ScimError {}
+
+impl ResponseError for ScimError {
+    fn status(&self) -> StatusCode {
+        self.0.kind.status()
+    }
+
+    fn as_response(&self) -> Response {
+        self.0.to_scim_response()
+    }
+}
+
+const SCIM_DOCUMENTED: &[(u16, &str)] = &[
+    (400, "Invalid request; `scimType` names the problem (invalidValue, invalidFilter, ...)."),
+    (401, "Missing, invalid, expired or revoked SCIM token."),
+    (404, "No such resource in the token's organization."),
+    (409, "Conflicts with an existing resource (`scimType` uniqueness)."),
+    (413, "The request body is larger than the configured limit."),
+    (500, "A bug: the logs name the request id from the `X-Request-Id` header."),
+];
+
+impl ApiResponse for ScimError {
+    fn meta() -> MetaResponses {
+        MetaResponses {
+            responses: SCIM_DOCUMENTED
+                .iter()
+                .map(|(status, description)| MetaResponse {
+                    description,
+                    status: Some(*status),
+                    status_range: None,
+                    content: vec![MetaMediaType {
+                        content_type: SCIM_CONTENT_TYPE,
+                        schema: ScimErrorBody::schema_ref(),
+                    }],
+                    headers: vec![],
+                })
+                .collect(),
+        }
+    }
+
+    fn register(registry: &mut Registry) {
+        ScimErrorBody::register(registry);
     }
 }
 

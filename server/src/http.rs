@@ -152,7 +152,8 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
             let route = err.data::<OperationId>().map(|o| o.0.to_string());
             let _enter = span.enter();
             let names = param_names.as_deref();
-            (render_error(err, &request_id, route.as_deref(), names), route)
+            let scim = path.starts_with("/scim/v2");
+            (render_error(err, &request_id, route.as_deref(), names, scim), route)
         }
     };
     let route = route.unwrap_or_else(|| {
@@ -181,15 +182,19 @@ fn render_error(
     request_id: &str,
     operation: Option<&str>,
     names: Option<&PathParamNames>,
+    scim: bool,
 ) -> Response {
     use poem_openapi::error::{
         AuthorizationError, ContentTypeError, ParseParamError, ParsePathError, ParseRequestPayloadError,
     };
-    let api = if let Some(api) = err.downcast_ref::<ApiError>() {
+    let known = err
+        .downcast_ref::<ApiError>()
+        .or_else(|| err.downcast_ref::<crate::error::ScimError>().map(|s| &s.0));
+    let api = if let Some(api) = known {
         if let Some(source) = api.source_error() {
             tracing::error!(error = %format!("{source:#}"), "internal error");
         }
-        return api.to_response(Some(request_id));
+        return if scim { api.to_scim_response() } else { api.to_response(Some(request_id)) };
     } else if let Some(e) = err.downcast_ref::<ParseParamError>() {
         ApiError::validation(e.name, e.reason.clone())
     } else if let Some(e) = err.downcast_ref::<ParsePathError>() {
@@ -220,7 +225,7 @@ fn render_error(
             ApiError::from_status(status, detail)
         }
     };
-    api.to_response(Some(request_id))
+    if scim { api.to_scim_response() } else { api.to_response(Some(request_id)) }
 }
 
 /// An empty success.

@@ -14,6 +14,7 @@ mod ops;
 mod orgs;
 mod refresh;
 mod roles;
+mod scim_tokens;
 mod service_accounts;
 mod signup;
 mod teams;

@@ -29,6 +29,8 @@ pub enum Actor {
         id: Uuid,
         token_id: Uuid,
     },
+    /// An identity provider's directory sync, through a SCIM token.
+    Scim,
     /// An unauthenticated caller (failed logins, signups).
     Anonymous,
     /// The server itself or its command line.
@@ -41,6 +43,7 @@ impl Actor {
             Self::User(id) => ("user", Some(id.to_string())),
             Self::PersonalToken { token_id, .. } => ("token", Some(token_id.to_string())),
             Self::ServiceAccount { id, .. } => ("service_account", Some(id.to_string())),
+            Self::Scim => ("scim", None),
             Self::Anonymous => ("anonymous", None),
             Self::System => ("system", None),
         }

@@ -1,3 +1,10 @@
-//! SCIM 2.0 (RFC 7643/7644) service provider. The SCIM token decides the org.
+//! SCIM 2.0 (RFC 7643/7644) service provider that Okta and Entra ID provision into. A SCIM token
+//! (`gh_scim_`) decides the org and works only under `/scim/v2`; errors there are SCIM Error
+//! responses. Users, Groups, filters and PATCH build on this foundation.
 
+pub mod api;
+pub mod auth;
+pub mod discovery;
 pub mod filter;
+pub mod json;
+pub mod tokens;

@@ -1,0 +1,103 @@
+use poem::web::Data;
+use poem_openapi::{ApiResponse, Object, OpenApi};
+
+use super::{auth::ScimAuth, discovery, json::ScimJson, tokens};
+use crate::{
+    AppState,
+    app::Tag,
+    auth::tenant,
+    error::{ApiResult, ScimError},
+    http::{NoContent, RequestMeta},
+    permissions::Permission,
+};
+
+pub struct ScimTokensApi;
+
+/// A new SCIM token. `token` is shown this once; configure it in the IdP's provisioning settings.
+#[derive(Object)]
+pub struct ScimTokenResponse {
+    pub id: uuid::Uuid,
+    /// The `gh_scim_...` secret.
+    pub token: String,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    /// The tokens this one replaced keep working until then (24 hours).
+    pub previous_token_valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    /// The SCIM base URL to give the IdP.
+    pub scim_base_url: String,
+}
+
+#[derive(ApiResponse)]
+pub enum CreatedScimToken {
+    #[oai(status = 201)]
+    Created(poem_openapi::payload::Json<ScimTokenResponse>),
+}
+
+#[OpenApi]
+impl ScimTokensApi {
+    /// Issue a SCIM bearer token for the org. Earlier tokens keep working for 24 hours, so an IdP
+    /// can switch over without failed requests.
+    ///
+    /// Requires `scim:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/scim/token",
+        method = "post",
+        tag = "Tag::Scim",
+        operation_id = "create_scim_token"
+    )]
+    async fn create_scim_token(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        meta: RequestMeta,
+    ) -> ApiResult<CreatedScimToken> {
+        org.require(Permission::ScimManage)?;
+        let issued = tokens::issue(&state, &meta, &org).await?;
+        Ok(CreatedScimToken::Created(poem_openapi::payload::Json(ScimTokenResponse {
+            id: issued.id,
+            token: issued.token,
+            created_at: issued.created_at,
+            previous_token_valid_until: issued.previous_valid_until,
+            scim_base_url: format!("{}/scim/v2", state.config.public_base_url),
+        })))
+    }
+
+    /// Revoke every SCIM token of the org at once.
+    ///
+    /// Requires `scim:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/scim/token",
+        method = "delete",
+        tag = "Tag::Scim",
+        operation_id = "revoke_scim_tokens"
+    )]
+    async fn revoke_scim_tokens(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        meta: RequestMeta,
+    ) -> ApiResult<NoContent> {
+        org.require(Permission::ScimManage)?;
+        tokens::revoke_all(&state, &meta, &org).await?;
+        Ok(NoContent::NoContent)
+    }
+}
+
+pub struct ScimDiscoveryApi;
+
+#[OpenApi]
+impl ScimDiscoveryApi {
+    /// What this SCIM service provider supports (RFC 7644 §5).
+    #[oai(
+        path = "/scim/v2/ServiceProviderConfig",
+        method = "get",
+        tag = "Tag::Scim",
+        operation_id = "scim_service_provider_config"
+    )]
+    async fn scim_service_provider_config(
+        &self,
+        state: Data<&AppState>,
+        _auth: ScimAuth,
+    ) -> Result<ScimJson<serde_json::Value>, ScimError> {
+        Ok(ScimJson(discovery::service_provider_config(&state.config.public_base_url)))
+    }
+}

@@ -1,0 +1,154 @@
+//! SCIM tokens: one org each, shown once, stored as SHA-256. Issuing a new token keeps the
+//! previous ones working for 24 hours (in-flight IdP requests), and each use of such a legacy
+//! token is audited; revoking removes every token of the org at once.
+
+use chrono::{DateTime, Duration, Utc};
+use guildhall_entities::{org, scim_token};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    auth::OrgContext,
+    crypto, db,
+    error::ApiError,
+    http::RequestMeta,
+};
+
+pub const GRACE: Duration = Duration::hours(24);
+const LAST_USED_GRANULARITY: Duration = Duration::seconds(60);
+
+pub struct IssuedScimToken {
+    pub id: Uuid,
+    pub token: String,
+    pub created_at: DateTime<Utc>,
+    /// Until when the tokens it replaced keep working, if there were any.
+    pub previous_valid_until: Option<DateTime<Utc>>,
+}
+
+pub async fn issue(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &OrgContext,
+) -> Result<IssuedScimToken, ApiError> {
+    let now = state.clock.now();
+    let secret = crypto::new_secret(crypto::SCIM_TOKEN_PREFIX)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+    let tx = db::begin_write(&state.db).await?;
+    scim_token::Entity::delete_many()
+        .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
+        .filter(scim_token::Column::ExpiresAt.lte(now))
+        .exec(&tx)
+        .await?;
+    let grace_end = now + GRACE;
+    let rotated = scim_token::Entity::update_many()
+        .col_expr(scim_token::Column::ExpiresAt, Expr::value(grace_end))
+        .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
+        .filter(scim_token::Column::ExpiresAt.is_null())
+        .exec(&tx)
+        .await?;
+    let id = Uuid::now_v7();
+    scim_token::Entity::insert(scim_token::ActiveModel {
+        id: Set(id),
+        org_id: Set(ctx.org_id()),
+        token_hash: Set(crypto::digest(&secret)),
+        created_by: Set(Some(ctx.principal().user_id)),
+        created_at: Set(now),
+        expires_at: Set(None),
+        last_used_at: Set(None),
+    })
+    .exec_without_returning(&tx)
+    .await?;
+    let previous_valid_until = (rotated.rows_affected > 0).then_some(grace_end);
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(
+            ctx.actor(),
+            if rotated.rows_affected > 0 { "scim.token.rotated" } else { "scim.token.created" },
+        )
+        .org(ctx.org_id())
+        .target("scim_token", id)
+        .details(json!({ "previous_valid_until": previous_valid_until })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(IssuedScimToken { id, token: secret, created_at: now, previous_valid_until })
+}
+
+pub async fn revoke_all(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<(), ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.db).await?;
+    let removed = scim_token::Entity::delete_many()
+        .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
+        .exec(&tx)
+        .await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(ctx.actor(), "scim.token.revoked")
+            .org(ctx.org_id())
+            .details(json!({ "tokens_revoked": removed.rows_affected })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The org a SCIM request acts in.
+#[derive(Clone, Debug)]
+pub struct ScimContext {
+    pub org: org::Model,
+    pub token_id: Uuid,
+}
+
+/// Checks a `gh_scim_` secret; a rotated token works until its grace ends, and its use is
+/// recorded (at most once a minute per token).
+pub async fn authenticate(
+    state: &AppState,
+    meta: &RequestMeta,
+    secret: &str,
+) -> Result<ScimContext, ApiError> {
+    let invalid =
+        || ApiError::unauthenticated("INVALID_TOKEN", "the SCIM token is invalid, expired or revoked");
+    if !crypto::looks_like(secret, crypto::SCIM_TOKEN_PREFIX) {
+        return Err(invalid());
+    }
+    let now = state.clock.now();
+    let (token, org) = scim_token::Entity::find()
+        .filter(scim_token::Column::TokenHash.eq(crypto::digest(secret)))
+        .find_also_related(org::Entity)
+        .one(&state.db)
+        .await?
+        .ok_or_else(invalid)?;
+    let org = org.ok_or_else(invalid)?;
+    if token.expires_at.is_some_and(|t| t <= now) {
+        return Err(invalid());
+    }
+    if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
+        let tx = db::begin_write(&state.db).await?;
+        scim_token::Entity::update_many()
+            .col_expr(scim_token::Column::LastUsedAt, Expr::value(now))
+            .filter(scim_token::Column::Id.eq(token.id))
+            .exec(&tx)
+            .await?;
+        if let Some(until) = token.expires_at {
+            audit::record(
+                &tx,
+                now,
+                meta,
+                AuditEvent::new(Actor::Scim, "scim.token.legacy_used")
+                    .org(org.id)
+                    .target("scim_token", token.id)
+                    .details(json!({ "valid_until": until })),
+            )
+            .await?;
+        }
+        tx.commit().await?;
+    }
+    Ok(ScimContext { org, token_id: token.id })
+}
