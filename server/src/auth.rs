@@ -39,6 +39,18 @@ pub struct Principal {
     pub is_service_account: bool,
     pub org: Option<OrgRef>,
     pub credential: Credential,
+    /// The account as loaded while authenticating (its password hash never leaves `Debug`).
+    pub account: Account,
+}
+
+/// The caller's account row, read once per request.
+#[derive(Clone)]
+pub struct Account(pub guildhall_entities::user::Model);
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account").field("id", &self.0.id).field("status", &self.0.status).finish()
+    }
 }
 
 impl Principal {

@@ -129,7 +129,7 @@ impl SessionsApi {
     #[oai(path = "/api/v1/auth/me", method = "get", tag = "Tag::Auth", operation_id = "get_me")]
     async fn get_me(&self, state: Data<&AppState>, auth: BearerAuth) -> ApiResult<Json<MeResponse>> {
         let principal = auth.0;
-        let user = users::service::get(&state.db, principal.user_id).await?;
+        let user = principal.account.0.clone();
         let org = match &principal.org {
             Some(o) => {
                 Some(orgs::service::active_membership(&state.db, o.id, principal.user_id).await?.ok_or_else(

@@ -508,10 +508,11 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
     };
     Ok(Principal {
         user_id,
-        email: user.email,
+        email: user.email.clone(),
         is_instance_admin: user.is_instance_admin,
         is_service_account: false,
         org,
         credential: Credential::Session { session_id },
+        account: crate::auth::Account(user),
     })
 }

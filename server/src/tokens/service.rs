@@ -250,10 +250,11 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     }
     Ok(Principal {
         user_id: user.id,
-        email: user.email,
+        email: user.email.clone(),
         is_instance_admin: user.is_instance_admin,
         is_service_account: user.kind == crate::users::service::KIND_SERVICE,
         org: Some(OrgRef { id: org.id, slug: org.slug, role: org.role }),
         credential: Credential::PersonalToken { token_id: token.id },
+        account: crate::auth::Account(user),
     })
 }
