@@ -112,7 +112,18 @@ impl OpsApi {
     }
 }
 
-type Apis = (
+/// Every API of the server, listed once for both the type and the value.
+macro_rules! apis {
+    ($($api:ident),* $(,)?) => {
+        type Apis = ($($api,)*);
+
+        fn apis() -> Apis {
+            ($($api,)*)
+        }
+    };
+}
+
+apis!(
     SessionsApi,
     TokensApi,
     OrgsApi,
@@ -132,29 +143,7 @@ type Apis = (
 );
 
 fn api_service() -> OpenApiService<Apis, ()> {
-    OpenApiService::new(
-        (
-            SessionsApi,
-            TokensApi,
-            OrgsApi,
-            MembersApi,
-            RolesApi,
-            TeamsApi,
-            InvitationsApi,
-            DomainsApi,
-            ServiceAccountsApi,
-            AuditApi,
-            ScimTokensApi,
-            ScimDiscoveryApi,
-            UsersApi,
-            InstanceApi,
-            KeysApi,
-            OpsApi,
-        ),
-        "Guildhall",
-        env!("CARGO_PKG_VERSION"),
-    )
-    .description(
+    OpenApiService::new(apis(), "Guildhall", env!("CARGO_PKG_VERSION")).description(
         "A standards-first, multi-tenant identity server. Errors are RFC 9457 problem details \
          with a stable `code`. Lists page with `limit` and an opaque `cursor`.",
     )

@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use guildhall_entities::{api_token, membership, session, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -165,16 +165,7 @@ pub async fn join<C: ConnectionTrait>(
     check_capacity(db, org).await?;
     // A custom role deleted since the invitation was sent falls back to `member`.
     let role = if roles::service::exists(db, org.id, role).await? { role } else { permissions::MEMBER };
-    let row = membership::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org.id),
-        user_id: Set(user.id),
-        role: Set(role.to_string()),
-        status: Set(MembershipStatus::Active.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    };
-    Ok(JoinOutcome::Joined(sea_orm::ActiveModelTrait::insert(row, db).await?))
+    Ok(JoinOutcome::Joined(crate::orgs::service::insert_membership(db, now, org.id, user.id, role).await?))
 }
 
 pub enum UserRef {
@@ -204,23 +195,12 @@ pub async fn add(
     if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
         return Err(ApiError::conflict("USER_DISABLED", "the user is disabled"));
     }
-    let existing =
-        scoped::<membership::Entity>(ctx).filter(membership::Column::UserId.eq(user.id)).count(&tx).await?;
-    if existing > 0 {
-        return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
-    }
-    crate::domains::service::require_allowed(&tx, ctx.org_id(), &user.email).await?;
-    check_capacity(&tx, ctx.org()).await?;
-    let row = membership::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(ctx.org_id()),
-        user_id: Set(user.id),
-        role: Set(role.clone()),
-        status: Set(MembershipStatus::Active.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let membership = match join(&tx, now, ctx.org(), &user, &role).await? {
+        JoinOutcome::Joined(m) => m,
+        JoinOutcome::AlreadyMember(_) => {
+            return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
+        }
     };
-    let membership = sea_orm::ActiveModelTrait::insert(row, &tx).await?;
     audit::record(
         &tx,
         now,

@@ -152,18 +152,29 @@ pub async fn insert<C: ConnectionTrait>(
         }
         _ => e.into(),
     })?;
-    membership::Entity::insert(membership::ActiveModel {
+    insert_membership(db, now, id, owner, permissions::OWNER).await?;
+    Ok(row)
+}
+
+/// Adds an active membership; the callers check the org's rules first.
+pub async fn insert_membership<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    org_id: Uuid,
+    user_id: Uuid,
+    role: &str,
+) -> Result<membership::Model, ApiError> {
+    Ok(membership::ActiveModel {
         id: Set(Uuid::now_v7()),
-        org_id: Set(id),
-        user_id: Set(owner),
-        role: Set(permissions::OWNER.into()),
+        org_id: Set(org_id),
+        user_id: Set(user_id),
+        role: Set(role.to_string()),
         status: Set(MembershipStatus::Active.as_str().into()),
         created_at: Set(now),
         updated_at: Set(now),
-    })
-    .exec_without_returning(db)
-    .await?;
-    Ok(row)
+    }
+    .insert(db)
+    .await?)
 }
 
 /// The user's active membership in `org_id`, if any.

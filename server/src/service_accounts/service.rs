@@ -1,5 +1,5 @@
 use guildhall_entities::{api_token, membership, user};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -11,7 +11,6 @@ use crate::{
     error::ApiError,
     http::RequestMeta,
     members::service as members,
-    orgs::MembershipStatus,
     tokens::service::{self as tokens, IssuedToken, NewToken},
     users::service::{KIND_SERVICE, NewUser, UserStatus},
 };
@@ -88,17 +87,7 @@ pub async fn create(
         .await?;
     account.kind = KIND_SERVICE.into();
     account.display_name = Some(name.clone());
-    membership::Entity::insert(membership::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(ctx.org_id()),
-        user_id: Set(account.id),
-        role: Set(role.clone()),
-        status: Set(MembershipStatus::Active.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    })
-    .exec_without_returning(&tx)
-    .await?;
+    crate::orgs::service::insert_membership(&tx, now, ctx.org_id(), account.id, &role).await?;
     audit::record(
         &tx,
         now,
