@@ -201,6 +201,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     };
     let database = db::connect(&config).await?;
     db::migrate(&database).await?;
+    let writer = db::connect_writer(&config, &database).await?;
     instance::service::ensure(&database, &config.instance, clock.now()).await.map_err(api_to_anyhow)?;
     let overlap = chrono::Duration::seconds(
         i64::try_from(config.tokens.access_ttl_seconds + config.tokens.leeway_seconds).unwrap_or(i64::MAX),
@@ -210,6 +211,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     let mailer = crate::mail::Mailer::new(&config.mail, &config.data_dir)?;
     Ok(AppState {
         mailer,
+        writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),
         config: Arc::new(config),

@@ -15,6 +15,15 @@ use crate::config::Config;
 
 pub type Db = DatabaseConnection;
 
+/// The pool for write transactions (see `AppState::writer`).
+pub async fn connect_writer(config: &Config, db: &Db) -> anyhow::Result<Db> {
+    if !config.is_sqlite() {
+        return Ok(db.clone());
+    }
+    let single = Config { database_max_connections: 1, ..config.clone() };
+    connect(&single).await
+}
+
 pub async fn connect(config: &Config) -> anyhow::Result<Db> {
     if config.is_sqlite() {
         std::fs::create_dir_all(&config.data_dir)?;

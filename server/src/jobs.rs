@@ -45,7 +45,7 @@ pub async fn purge_expired_audit(state: &AppState) -> Result<u64, ApiError> {
     for (org_id, days) in orgs {
         let cutoff = now - chrono::Duration::days(i64::from(days));
         let chain_key = chain::chain_of(Some(org_id));
-        let tx = db::begin_write(&state.db).await?;
+        let tx = db::begin_write(&state.writer).await?;
         chain::head(&tx, &chain_key, Some(org_id)).await?;
         let last: Option<(i64, Option<Vec<u8>>)> = audit_log::Entity::find()
             .select_only()

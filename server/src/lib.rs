@@ -44,7 +44,11 @@ pub use app::{RunningServer, openapi_json};
 /// What every handler may reach: passed in through request data, never a global.
 #[derive(Clone)]
 pub struct AppState {
+    /// Reads, and writes outside a transaction.
     pub db: db::Db,
+    /// Write transactions. On SQLite a pool of one connection, so writers queue in order
+    /// instead of sleeping in SQLite's busy handler; on PostgreSQL the same pool as `db`.
+    pub writer: db::Db,
     pub config: Arc<config::Config>,
     pub keys: Arc<keys::KeyStore>,
     pub clock: clock::SharedClock,

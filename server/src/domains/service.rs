@@ -38,7 +38,7 @@ pub async fn add(
         return Err(ApiError::validation("default_role", "auto-joined members cannot be owners"));
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     if !crate::roles::service::exists(&tx, ctx.org_id(), &new.default_role).await? {
         return Err(ApiError::validation(
             "default_role",
@@ -97,7 +97,7 @@ pub async fn remove(
     domain: &str,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<email_domain::Entity>(ctx)
         .filter(email_domain::Column::Domain.eq(domain))
         .one(&tx)

@@ -44,7 +44,8 @@ impl InstanceApi {
     ) -> ApiResult<Json<InstanceSettingsResponse>> {
         auth.0.require_instance_admin()?;
         let change = body.0.try_into()?;
-        let settings = service::update(&state.db, auth.0.actor(), &meta, state.clock.now(), change).await?;
+        let settings =
+            service::update(&state.writer, auth.0.actor(), &meta, state.clock.now(), change).await?;
         Ok(Json(settings.into()))
     }
 }

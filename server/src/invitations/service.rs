@@ -67,7 +67,7 @@ pub async fn create(
     role: String,
 ) -> Result<InvitationView, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     members::check_role_assignable(&tx, ctx, &role).await?;
     crate::domains::service::require_allowed(&tx, ctx.org_id(), &email).await?;
     let already_member = scoped::<membership::Entity>(ctx)
@@ -182,7 +182,7 @@ pub async fn resend(
         return Err(err);
     }
     let token = new_token()?;
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let mut row = found.into_active_model();
     row.token_hash = Set(crypto::digest(&token));
     row.expires_at = Set(now + ttl(state));
@@ -214,7 +214,7 @@ pub async fn revoke(
         return Err(not_pending(&found, now)
             .unwrap_or_else(|| ApiError::conflict("INVITATION_REVOKED", "already revoked")));
     }
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let mut row = found.into_active_model();
     row.revoked_at = Set(Some(now));
     let row = row.update(&tx).await?;
@@ -333,7 +333,7 @@ pub async fn accept(
     token: &str,
 ) -> Result<ActiveOrg, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let inv = check_token(&tx, token, &principal.email, now).await?;
     let user = crate::users::service::get(&tx, principal.user_id).await?;
     let org = accept_in(&tx, now, meta, inv, &user).await?;

@@ -91,7 +91,7 @@ impl KeysApi {
 
 /// Rotates the key and records it; used by the API and by `guildhall keys rotate`.
 pub async fn rotate(state: &AppState, actor: Actor, meta: &RequestMeta) -> Result<String, ApiError> {
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let kid = state.keys.rotate(&tx).await?;
     audit::record(
         &tx,

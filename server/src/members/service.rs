@@ -182,7 +182,7 @@ pub async fn add(
     role: String,
 ) -> Result<Member, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     check_role_assignable(&tx, ctx, &role).await?;
     let user = match who {
         UserRef::Id(id) => users::service::get(&tx, id)
@@ -223,7 +223,7 @@ pub async fn change_role(
     role: String,
 ) -> Result<Member, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let member = find(&tx, ctx, user_id).await?;
     let from = member.membership.role.clone();
     if from == role {
@@ -276,7 +276,7 @@ pub async fn remove(
         ctx.require(Permission::MembersWrite)?;
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let member = find(&tx, ctx, user_id).await?;
     if !leaving && member.membership.role == permissions::OWNER {
         ctx.require_owner()?;

@@ -51,7 +51,7 @@ async fn switch_into(
     org: ActiveOrg,
 ) -> Result<SignedIn, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let user = users::service::get(&tx, user_id).await?;
     let mut row = user.into_active_model();
     row.default_org_id = Set(Some(org.id));
@@ -84,7 +84,7 @@ pub async fn create(
 ) -> Result<(OrgView, SignedIn), ApiError> {
     principal.require_session()?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = service::insert(&tx, now, new, principal.user_id).await?;
     audit::record(
         &tx,
@@ -146,7 +146,7 @@ pub async fn update(
     change: OrgChange,
 ) -> Result<OrgView, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let before = org::Entity::find_by_id(ctx.org_id()).one(&tx).await?.ok_or_else(ApiError::not_found)?;
     if let Some(Some(limit)) = change.max_users {
         let members = crate::members::service::count(&tx, ctx.org_id()).await?;
@@ -224,7 +224,7 @@ pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
         ));
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let other_orgs = membership::Entity::find()
         .filter(membership::Column::UserId.eq(principal.user_id))
         .filter(membership::Column::OrgId.ne(ctx.org_id()))
@@ -323,7 +323,7 @@ pub async fn transfer(
         return Err(ApiError::validation("user_id", "you already own this org"));
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let target = crate::auth::scoped::<membership::Entity>(ctx)
         .filter(membership::Column::UserId.eq(to))
         .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))

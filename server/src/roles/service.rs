@@ -116,7 +116,7 @@ pub async fn create(
     }
     check_grantable(ctx, &def.permissions)?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = role::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(ctx.org_id()),
@@ -160,7 +160,7 @@ pub async fn update(
     }
     check_grantable(ctx, &def.permissions)?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<role::Entity>(ctx)
         .filter(role::Column::Key.eq(key))
         .one(&tx)
@@ -202,7 +202,7 @@ pub async fn delete(
         return Err(ApiError::conflict("BUILT_IN_ROLE", "built-in roles cannot be deleted"));
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<role::Entity>(ctx)
         .filter(role::Column::Key.eq(key))
         .one(&tx)

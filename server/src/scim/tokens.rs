@@ -36,7 +36,7 @@ pub async fn issue(
     let now = state.clock.now();
     let secret = crypto::new_secret(crypto::SCIM_TOKEN_PREFIX)
         .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     scim_token::Entity::delete_many()
         .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
         .filter(scim_token::Column::ExpiresAt.lte(now))
@@ -81,7 +81,7 @@ pub async fn issue(
 
 pub async fn revoke_all(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let removed = scim_token::Entity::delete_many()
         .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
         .exec(&tx)
@@ -130,7 +130,7 @@ pub async fn authenticate(
         return Err(invalid());
     }
     if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
-        let tx = db::begin_write(&state.db).await?;
+        let tx = db::begin_write(&state.writer).await?;
         scim_token::Entity::update_many()
             .col_expr(scim_token::Column::LastUsedAt, Expr::value(now))
             .filter(scim_token::Column::Id.eq(token.id))

@@ -63,7 +63,7 @@ pub async fn create(
     role: String,
 ) -> Result<ServiceAccount, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     members::check_role_assignable(&tx, ctx, &role).await?;
     let id = Uuid::now_v7();
     // Service accounts have no mailbox; the reserved `.invalid` TLD (RFC 2606) keeps the
@@ -109,7 +109,7 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let (account, role) = find(&tx, ctx, id).await?;
     if role == crate::permissions::OWNER {
         ctx.require_owner()?;
@@ -137,7 +137,7 @@ pub async fn create_token(
     new: NewToken,
 ) -> Result<IssuedToken, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let (account, _) = find(&tx, ctx, id).await?;
     let existing =
         api_token::Entity::find().filter(api_token::Column::UserId.eq(account.id)).count(&tx).await?;
@@ -183,7 +183,7 @@ pub async fn revoke_token(
     token_id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let (account, _) = find(&tx, ctx, id).await?;
     let token = scoped::<api_token::Entity>(ctx)
         .filter(api_token::Column::UserId.eq(account.id))

@@ -95,7 +95,7 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     }
     let hash = state.passwords.hash(&new.password).await?;
 
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     // Decided inside the write transaction so two racing first signups cannot both become admin.
     let first = users::service::count(&tx).await? == 0;
     if closed && !first {
@@ -214,7 +214,7 @@ pub async fn login(
         }
         _ => return Err(ApiError::forbidden("ACCOUNT_DISABLED", "the account is disabled")),
     }
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     // The invitee of a verified address joins on sign-in.
     if user.email_verified_at.is_some() {
         invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
@@ -249,7 +249,7 @@ async fn record_failure(
     user: user::Model,
 ) -> Result<(), ApiError> {
     let settings = instance::service::get(&state.db).await?;
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     // Count in SQL so concurrent failures are not lost.
     user::Entity::update_many()
         .col_expr(user::Column::FailedLogins, Expr::col(user::Column::FailedLogins).add(1))
@@ -390,7 +390,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
         None => None,
     };
 
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let rotated = refresh_token::Entity::update_many()
         .col_expr(refresh_token::Column::RotatedAt, Expr::value(now))
         .filter(refresh_token::Column::Id.eq(token.id))
@@ -431,7 +431,7 @@ async fn revoke_for_reuse(
     now: DateTime<Utc>,
     sess: &session::Model,
 ) -> Result<(), ApiError> {
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     revoke(&tx, sess.id, now, "refresh_token_reuse").await?;
     let mut event = AuditEvent::new(Actor::Anonymous, "session.refresh_reuse_detected")
         .target("session", sess.id)
@@ -464,7 +464,7 @@ pub async fn revoke<C: ConnectionTrait>(
 pub async fn logout(state: &AppState, meta: &RequestMeta, principal: &Principal) -> Result<(), ApiError> {
     let session_id = principal.require_session()?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     revoke(&tx, session_id, now, "logout").await?;
     let mut event = AuditEvent::new(principal.actor(), "user.logged_out").target("session", session_id);
     if let Some(org) = &principal.org {

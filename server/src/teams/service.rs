@@ -184,7 +184,7 @@ pub async fn create(
     new: NewTeam,
 ) -> Result<Team, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = team::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(ctx.org_id()),
@@ -219,7 +219,7 @@ pub async fn update(
     change: TeamChange,
 ) -> Result<Team, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let before = find(&tx, ctx, id).await?;
     let mut row = before.clone().into_active_model();
     let mut changed = serde_json::Map::new();
@@ -263,7 +263,7 @@ pub async fn delete(
     id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let row = find(&tx, ctx, id).await?;
     let removed = team_member::Entity::delete_many()
         .filter(team_member::Column::OrgId.eq(ctx.org_id()))
@@ -299,7 +299,7 @@ pub async fn add_member(
     user_id: Uuid,
 ) -> Result<Added, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
     let user = scoped::<membership::Entity>(ctx)
         .find_also_related(user::Entity)
@@ -349,7 +349,7 @@ pub async fn remove_member(
     user_id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
     let (row, member) = find_member(&tx, ctx, team.id, user_id).await?.ok_or_else(ApiError::not_found)?;
     team_member::Entity::delete_by_id(row.id).exec(&tx).await?;

@@ -109,7 +109,7 @@ pub async fn create(
     principal.require_session()?;
     let org = acting_org(principal)?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let existing =
         api_token::Entity::find().filter(api_token::Column::UserId.eq(principal.user_id)).count(&tx).await?;
     if existing >= MAX_TOKENS_PER_USER {
@@ -151,7 +151,7 @@ pub async fn default_token(
     }
     principal.require_session()?;
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     // Re-check under the write lock so two first requests make one token.
     if let Some(token) = find().one(&tx).await? {
         return Ok(IssuedToken { token, secret: None });
@@ -196,7 +196,7 @@ pub async fn revoke(
     id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let token = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::UserId.eq(principal.user_id))
         .one(&tx)

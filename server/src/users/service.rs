@@ -165,7 +165,7 @@ pub async fn apply(
     action: AdminAction,
 ) -> Result<user::Model, ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let target = get(&tx, user_id).await?;
     let status = UserStatus::parse(&target.status);
     let (to, audit_action) = match (action, status) {
@@ -218,7 +218,7 @@ pub async fn delete(
     user_id: Uuid,
 ) -> Result<(), ApiError> {
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let target = get(&tx, user_id).await?;
     if target.is_instance_admin && other_active_admins(&tx, user_id).await? == 0 {
         return Err(ApiError::conflict("LAST_INSTANCE_ADMIN", "the last instance admin cannot be deleted"));
@@ -288,7 +288,7 @@ pub async fn bootstrap_admin(
     let email = super::email::normalize("email", email_raw)?;
     let now = state.clock.now();
     if let Some(existing) = find_by_email(&state.db, &email).await? {
-        let tx = db::begin_write(&state.db).await?;
+        let tx = db::begin_write(&state.writer).await?;
         let mut row = existing.into_active_model();
         row.is_instance_admin = Set(true);
         row.status = Set(UserStatus::Active.as_str().into());
@@ -320,7 +320,7 @@ pub async fn bootstrap_admin(
         ));
     }
     let hash = state.passwords.hash(&password).await?;
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let user = insert(
         &tx,
         now,

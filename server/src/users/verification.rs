@@ -63,7 +63,7 @@ pub async fn resend(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     if user.email_verified_at.is_some() {
         return Err(ApiError::conflict("EMAIL_ALREADY_VERIFIED", "the email address is already verified"));
     }
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let token = issue(&tx, state, state.clock.now(), user.id).await?;
     tx.commit().await?;
     send(state, &user.email, &token).await;
@@ -116,7 +116,7 @@ pub async fn verify(
         return Err(invalid());
     }
     let now = state.clock.now();
-    let tx = db::begin_write(&state.db).await?;
+    let tx = db::begin_write(&state.writer).await?;
     let found = email_verification::Entity::find()
         .filter(email_verification::Column::TokenHash.eq(crypto::digest(token)))
         .one(&tx)
