@@ -326,3 +326,38 @@ async fn an_invitation_opens_a_closed_signup() {
         .await;
     assert_eq!(invited.expect(201)["org"]["id"], json!(org));
 }
+
+#[tokio::test]
+async fn signing_up_into_an_org_follows_its_stricter_password_policy() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    owner
+        .patch(&format!("/api/v1/orgs/{org}"), &json!({ "auth_settings": { "password_min_length": 20 } }))
+        .await
+        .expect(200);
+    owner
+        .post(
+            &format!("/api/v1/orgs/{org}/invitations"),
+            &json!({ "email": "new@example.com", "role": "member" }),
+        )
+        .await
+        .expect(201);
+    let token = server.token_mailed_to("new@example.com", "gh_inv_").unwrap();
+    let short = server
+        .anon()
+        .post(
+            "/api/v1/auth/signup",
+            &json!({ "email": "new@example.com", "password": "only16characters", "invitation_token": token }),
+        )
+        .await;
+    assert_eq!((short.problem(400).as_str(), short.field()), ("VALIDATION_ERROR", Some("password")));
+    let ok = server
+        .anon()
+        .post(
+            "/api/v1/auth/signup",
+            &json!({ "email": "new@example.com", "password": PASSWORD, "invitation_token": token }),
+        )
+        .await;
+    assert_eq!(ok.expect(201)["org"]["id"], json!(org));
+}

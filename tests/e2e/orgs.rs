@@ -381,3 +381,24 @@ async fn a_personal_token_acts_only_in_its_own_org() {
     let listed = pat.get("/api/v1/orgs").await;
     assert_eq!(listed.expect(200)["data"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn an_orgs_session_ttl_caps_how_long_its_sessions_refresh() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    owner
+        .patch(&format!("/api/v1/orgs/{org}"), &json!({ "auth_settings": { "session_ttl_minutes": 60 } }))
+        .await
+        .expect(200);
+    let (_, other) = server.signup("other@example.com").await;
+    server.clock.advance(chrono::Duration::minutes(61));
+    let refresh = |token: Value| {
+        let anon = server.anon();
+        async move { anon.post("/api/v1/auth/refresh", &json!({ "refresh_token": token })).await }
+    };
+    assert_eq!(refresh(body["refresh_token"].clone()).await.problem(401), "SESSION_EXPIRED");
+    // The instance default (30 days) still applies to orgs without an override.
+    refresh(other["refresh_token"].clone()).await.expect(200);
+    server.login("owner@example.com", PASSWORD).await.expect(200);
+}

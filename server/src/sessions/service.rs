@@ -91,7 +91,15 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     }
     let now = state.clock.now();
     if let Some(token) = &invitation_token {
-        invitations::service::check_token(&state.db, token, &email, now).await?;
+        let invitation = invitations::service::check_token(&state.db, token, &email, now).await?;
+        // Joining an org whose password policy is stricter than the instance's.
+        let org_min = guildhall_entities::org::Entity::find_by_id(invitation.org_id)
+            .one(&state.db)
+            .await?
+            .and_then(|o| o.password_min_length);
+        if let Some(min) = org_min.filter(|m| *m > settings.password_min_length) {
+            check_password(&new.password, min)?;
+        }
     }
     let hash = state.passwords.hash(&new.password).await?;
 
@@ -382,6 +390,9 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     if UserStatus::parse(&user.status) != Some(UserStatus::Active) {
         return Err(invalid_refresh());
     }
+    if let Some(org_id) = sess.org_id {
+        check_session_lifetime(state, meta, now, &sess, org_id).await?;
+    }
     let org = match sess.org_id {
         Some(org_id) => match orgs::service::active_membership(&state.db, org_id, user.id).await? {
             Some(org) => Some(org),
@@ -423,6 +434,42 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
         user,
         org,
     })
+}
+
+/// A session lives at most the `session_ttl_minutes` of the org it acts in (the org's own
+/// setting, else the instance's); past that, refreshing ends it and the user signs in again.
+async fn check_session_lifetime(
+    state: &AppState,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    sess: &session::Model,
+    org_id: Uuid,
+) -> Result<(), ApiError> {
+    let own = guildhall_entities::org::Entity::find_by_id(org_id)
+        .one(&state.db)
+        .await?
+        .and_then(|o| o.session_ttl_minutes);
+    let minutes = match own {
+        Some(minutes) => minutes,
+        None => instance::service::get(&state.db).await?.session_ttl_minutes,
+    };
+    if sess.created_at + Duration::minutes(i64::from(minutes)) > now {
+        return Ok(());
+    }
+    let tx = db::begin_write(&state.writer).await?;
+    revoke(&tx, sess.id, now, "session_expired").await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::User(sess.user_id), "session.expired").org(org_id).target("session", sess.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Err(ApiError::unauthenticated(
+        "SESSION_EXPIRED",
+        "the session reached the org's maximum lifetime; sign in again",
+    ))
 }
 
 async fn revoke_for_reuse(
