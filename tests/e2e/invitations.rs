@@ -1,9 +1,17 @@
 use chrono::Duration;
-use guildhall_tests::{PASSWORD, TestServer};
+use guildhall_tests::{Client, PASSWORD, TestServer};
 use serde_json::{Value, json};
 
 fn org_of(body: &Value) -> String {
     body["org"]["id"].as_str().unwrap().to_string()
+}
+
+/// Invites `email` into `org` as `role` and returns the invitation's id.
+async fn invite(owner: &Client, org: &str, email: &str, role: &str) -> String {
+    let invited = owner
+        .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role }))
+        .await;
+    invited.expect(201)["id"].as_str().unwrap().to_string()
 }
 
 #[tokio::test]
@@ -122,13 +130,7 @@ async fn resend_replaces_the_link_and_revoke_kills_it() {
     let server = TestServer::start().await;
     let (owner, body) = server.signup("owner@example.com").await;
     let org = org_of(&body);
-    let invited = owner
-        .post(
-            &format!("/api/v1/orgs/{org}/invitations"),
-            &json!({ "email": "x@example.com", "role": "member" }),
-        )
-        .await;
-    let id = invited.expect(201)["id"].as_str().unwrap().to_string();
+    let id = invite(&owner, &org, "x@example.com", "member").await;
     let first = server.token_mailed_to("x@example.com", "gh_inv_").unwrap();
     let dup = owner
         .post(
@@ -165,13 +167,7 @@ async fn expired_invitations_are_refused_until_resent() {
     let server = TestServer::start().await;
     let (owner, body) = server.signup("owner@example.com").await;
     let org = org_of(&body);
-    let invited = owner
-        .post(
-            &format!("/api/v1/orgs/{org}/invitations"),
-            &json!({ "email": "slow@example.com", "role": "member" }),
-        )
-        .await;
-    let id = invited.expect(201)["id"].as_str().unwrap().to_string();
+    let id = invite(&owner, &org, "slow@example.com", "member").await;
     let token = server.token_mailed_to("slow@example.com", "gh_inv_").unwrap();
     server.clock.advance(Duration::days(8));
     let login = server.login("owner@example.com", PASSWORD).await;
@@ -224,13 +220,7 @@ async fn invitation_routes_are_not_found_for_other_orgs() {
     let server = TestServer::start().await;
     let (owner, body) = server.signup("owner@example.com").await;
     let org = org_of(&body);
-    let invited = owner
-        .post(
-            &format!("/api/v1/orgs/{org}/invitations"),
-            &json!({ "email": "t@example.com", "role": "member" }),
-        )
-        .await;
-    let id = invited.expect(201)["id"].as_str().unwrap().to_string();
+    let id = invite(&owner, &org, "t@example.com", "member").await;
     let (mallory, _) = server.signup("mallory@example.com").await;
     assert_eq!(mallory.get(&format!("/api/v1/orgs/{org}/invitations")).await.problem(404), "NOT_FOUND");
     assert_eq!(
