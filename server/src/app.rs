@@ -28,7 +28,7 @@ use crate::{
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
     roles::api::RolesApi,
-    scim::api::{ScimDiscoveryApi, ScimTokensApi},
+    scim::{api::ScimTokensApi, discovery::ScimDiscoveryApi},
     service_accounts::api::ServiceAccountsApi,
     sessions::api::SessionsApi,
     teams::api::TeamsApi,

@@ -24,6 +24,7 @@ pub enum ErrorKind {
     NotFound,
     MethodNotAllowed,
     Conflict,
+    PreconditionFailed,
     PayloadTooLarge,
     UnsupportedMediaType,
     RateLimited,
@@ -40,6 +41,7 @@ impl ErrorKind {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -56,6 +58,7 @@ impl ErrorKind {
             Self::NotFound => "NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::Conflict => "CONFLICT",
+            Self::PreconditionFailed => "PRECONDITION_FAILED",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
             Self::RateLimited => "RATE_LIMITED",
@@ -80,6 +83,7 @@ impl ErrorKind {
             404 => Self::NotFound,
             405 => Self::MethodNotAllowed,
             409 => Self::Conflict,
+            412 => Self::PreconditionFailed,
             413 => Self::PayloadTooLarge,
             415 => Self::UnsupportedMediaType,
             429 => Self::RateLimited,
@@ -126,12 +130,21 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
+    scim_type: Option<&'static str>,
     source: Option<anyhow::Error>,
 }
 
 impl ApiError {
     pub fn new(kind: ErrorKind, code: &'static str, detail: impl Into<String>) -> Self {
-        Self { kind, code, detail: detail.into(), errors: Vec::new(), retry_after: None, source: None }
+        Self {
+            kind,
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            retry_after: None,
+            scim_type: None,
+            source: None,
+        }
     }
 
     pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
@@ -174,6 +187,12 @@ impl ApiError {
     pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Self {
         let kind = ErrorKind::from_status(status);
         Self::new(kind, kind.code(), detail)
+    }
+
+    /// Names the RFC 7644 §3.12 `scimType` when the kind's default is not precise enough.
+    pub fn with_scim_type(mut self, scim_type: &'static str) -> Self {
+        self.scim_type = Some(scim_type);
+        self
     }
 
     pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
@@ -246,7 +265,7 @@ impl ApiError {
         let body = ScimErrorBody {
             schemas: vec![SCIM_ERROR_URN.into()],
             status: self.kind.status().as_u16().to_string(),
-            scim_type: self.kind.scim_type().map(str::to_string),
+            scim_type: self.scim_type.or(self.kind.scim_type()).map(str::to_string),
             detail: self.detail.clone(),
         };
         let mut builder = Response::builder().status(self.kind.status()).content_type(SCIM_CONTENT_TYPE);
@@ -301,6 +320,7 @@ const SCIM_DOCUMENTED: &[(u16, &str)] = &[
     (401, "Missing, invalid, expired or revoked SCIM token."),
     (404, "No such resource in the token's organization."),
     (409, "Conflicts with an existing resource (`scimType` uniqueness)."),
+    (412, "`If-Match` names a version the resource no longer has."),
     (413, "The request body is larger than the configured limit."),
     (500, "A bug: the logs name the request id from the `X-Request-Id` header."),
 ];

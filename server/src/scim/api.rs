@@ -1,12 +1,12 @@
 use poem::web::Data;
 use poem_openapi::{ApiResponse, Object, OpenApi};
 
-use super::{auth::ScimAuth, discovery, json::ScimJson, tokens};
+use super::tokens;
 use crate::{
     AppState,
     app::Tag,
     auth::tenant,
-    error::{ApiResult, ScimError},
+    error::ApiResult,
     http::{NoContent, RequestMeta},
     permissions::Permission,
 };
@@ -79,25 +79,5 @@ impl ScimTokensApi {
         org.require(Permission::ScimManage)?;
         tokens::revoke_all(&state, &meta, &org).await?;
         Ok(NoContent::NoContent)
-    }
-}
-
-pub struct ScimDiscoveryApi;
-
-#[OpenApi]
-impl ScimDiscoveryApi {
-    /// What this SCIM service provider supports (RFC 7644 §5).
-    #[oai(
-        path = "/scim/v2/ServiceProviderConfig",
-        method = "get",
-        tag = "Tag::Scim",
-        operation_id = "scim_service_provider_config"
-    )]
-    async fn scim_service_provider_config(
-        &self,
-        state: Data<&AppState>,
-        _auth: ScimAuth,
-    ) -> Result<ScimJson<serde_json::Value>, ScimError> {
-        Ok(ScimJson(discovery::service_provider_config(&state.config.public_base_url)))
     }
 }

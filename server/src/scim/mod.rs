@@ -1,10 +1,12 @@
 //! SCIM 2.0 (RFC 7643/7644) service provider that Okta and Entra ID provision into. A SCIM token
 //! (`gh_scim_`) decides the org and works only under `/scim/v2`; errors there are SCIM Error
-//! responses. Users, Groups, filters and PATCH build on this foundation.
+//! responses. `schema` is the one table of attributes that discovery, validation (`resource`),
+//! PATCH (`patch`) and filtering (`query`) all read.
 
 pub mod api;
 pub mod auth;
 pub mod discovery;
 pub mod filter;
 pub mod json;
+pub mod schema;
 pub mod tokens;
