@@ -11,6 +11,8 @@ pub struct Model {
     pub name: String,
     pub name_key: String,
     pub external_id: Option<String>,
+    /// Created or adopted by SCIM: its membership is the directory's to change.
+    pub directory_managed: bool,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -14,6 +14,7 @@ mod m20261123_000007_create_teams;
 mod m20261123_000008_create_domains_invitations_verifications;
 mod m20261123_000009_service_accounts;
 mod m20261123_000010_create_scim_tokens;
+mod m20261123_000011_scim_resources;
 
 pub struct Migrator;
 
@@ -31,6 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000008_create_domains_invitations_verifications::Migration),
             Box::new(m20261123_000009_service_accounts::Migration),
             Box::new(m20261123_000010_create_scim_tokens::Migration),
+            Box::new(m20261123_000011_scim_resources::Migration),
         ]
     }
 }

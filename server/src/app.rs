@@ -28,7 +28,12 @@ use crate::{
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
     roles::api::RolesApi,
-    scim::{api::ScimTokensApi, discovery::ScimDiscoveryApi},
+    scim::{
+        api::ScimTokensApi,
+        discovery::ScimDiscoveryApi,
+        resources_api::{ScimGroupsApi, ScimUsersApi},
+        roles::GroupRoleMappingsApi,
+    },
     service_accounts::api::ServiceAccountsApi,
     sessions::api::SessionsApi,
     teams::api::TeamsApi,
@@ -112,9 +117,10 @@ impl OpsApi {
     }
 }
 
-/// Every API of the server, listed once for both the type and the value.
+/// Every API of the server, listed once for both the type and the value. poem-openapi
+/// implements `OpenApi` for tuples of up to 16, so areas with several APIs are grouped.
 macro_rules! apis {
-    ($($api:ident),* $(,)?) => {
+    ($($api:tt),* $(,)?) => {
         type Apis = ($($api,)*);
 
         fn apis() -> Apis {
@@ -134,8 +140,7 @@ apis!(
     DomainsApi,
     ServiceAccountsApi,
     AuditApi,
-    ScimTokensApi,
-    ScimDiscoveryApi,
+    (ScimTokensApi, ScimDiscoveryApi, ScimUsersApi, ScimGroupsApi, GroupRoleMappingsApi),
     UsersApi,
     InstanceApi,
     KeysApi,

@@ -268,4 +268,16 @@ macro_rules! org_scoped {
     )*};
 }
 
-org_scoped!(membership, role, api_token, audit_log, team, team_member, email_domain, invitation, scim_token);
+org_scoped!(
+    membership,
+    role,
+    api_token,
+    audit_log,
+    team,
+    team_member,
+    email_domain,
+    invitation,
+    scim_token,
+    scim_user,
+    group_role_mapping
+);

@@ -189,7 +189,8 @@ impl ApiError {
         Self::new(kind, kind.code(), detail)
     }
 
-    /// Names the RFC 7644 §3.12 `scimType` when the kind's default is not precise enough.
+    /// Names the RFC 7644 §3.12 `scimType` when the kind's default is not precise enough;
+    /// `""` renders none.
     pub fn with_scim_type(mut self, scim_type: &'static str) -> Self {
         self.scim_type = Some(scim_type);
         self
@@ -265,7 +266,8 @@ impl ApiError {
         let body = ScimErrorBody {
             schemas: vec![SCIM_ERROR_URN.into()],
             status: self.kind.status().as_u16().to_string(),
-            scim_type: self.scim_type.or(self.kind.scim_type()).map(str::to_string),
+            // An empty override means "no scimType": RFC 7644 defines none for the problem.
+            scim_type: self.scim_type.or(self.kind.scim_type()).filter(|t| !t.is_empty()).map(str::to_string),
             detail: self.detail.clone(),
         };
         let mut builder = Response::builder().status(self.kind.status()).content_type(SCIM_CONTENT_TYPE);

@@ -248,6 +248,32 @@ impl Client {
         self.send(Method::POST, path, Some((content_type, bytes.into()))).await
     }
 
+    /// Sends JSON with extra headers (`If-Match`, `If-None-Match`, ...).
+    pub async fn send_json_with(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Resp {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(token) = &self.token {
+            req = req.bearer_auth(token);
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
+        }
+        if let Some(body) = body {
+            req = req.header("content-type", "application/scim+json").body(body.to_string());
+        }
+        let resp = req.send().await.expect("request reaches the server");
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Resp { status, headers, text, body }
+    }
+
     pub async fn post_empty(&self, path: &str) -> Resp {
         self.send(Method::POST, path, None).await
     }

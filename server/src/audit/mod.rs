@@ -30,7 +30,9 @@ pub enum Actor {
         token_id: Uuid,
     },
     /// An identity provider's directory sync, through a SCIM token.
-    Scim,
+    Scim {
+        token_id: Uuid,
+    },
     /// An unauthenticated caller (failed logins, signups).
     Anonymous,
     /// The server itself or its command line.
@@ -43,7 +45,7 @@ impl Actor {
             Self::User(id) => ("user", Some(id.to_string())),
             Self::PersonalToken { token_id, .. } => ("token", Some(token_id.to_string())),
             Self::ServiceAccount { id, .. } => ("service_account", Some(id.to_string())),
-            Self::Scim => ("scim", None),
+            Self::Scim { token_id } => ("scim", Some(token_id.to_string())),
             Self::Anonymous => ("anonymous", None),
             Self::System => ("system", None),
         }

@@ -141,7 +141,7 @@ pub async fn authenticate(
                 &tx,
                 now,
                 meta,
-                AuditEvent::new(Actor::Scim, "scim.token.legacy_used")
+                AuditEvent::new(Actor::Scim { token_id: token.id }, "scim.token.legacy_used")
                     .org(org.id)
                     .target("scim_token", token.id)
                     .details(json!({ "valid_until": until })),

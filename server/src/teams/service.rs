@@ -191,6 +191,7 @@ pub async fn create(
         name_key: Set(name_key(&new.name)),
         name: Set(new.name.clone()),
         external_id: Set(new.external_id),
+        directory_managed: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -14,6 +14,14 @@
 //!     --database-url postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //!
+//! `scim` mode provisions an org the way Okta and Entra ID do (see `bench/scim.rs`): SCIM user
+//! creates, `userName eq` lookups at that size, and one PATCH that adds 10,000 group members.
+//!
+//! ```text
+//! cargo run --release -p guildhall-tests --bin bench -- scim --users 100000 --group-members 10000 \
+//!     --database-url postgres://postgres@127.0.0.1:5432/postgres
+//! ```
+//!
 //! `GUILDHALL_BENCH_DATABASE_URL` is the default for `--database-url`. The server binary is
 //! taken from the bench's own directory and built with cargo when it is missing. Each
 //! PostgreSQL run works in a fresh `bench_<uuid>` schema, dropped afterwards with `psql`.
@@ -34,6 +42,10 @@ use anyhow::{Context, Result, anyhow, bail};
 use argon2::{Algorithm, Argon2, Params, Version};
 use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
+
+// Not `src/bin/scim.rs`: cargo would take a file there for a binary of its own.
+#[path = "bench/scim.rs"]
+mod scim;
 
 const PASSWORD: &str = "correct horse battery staple";
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -58,6 +70,8 @@ struct Cli {
 enum Mode {
     /// Logins, refresh-token rotation and GET /auth/me.
     Auth(AuthArgs),
+    /// SCIM provisioning: user creates, filter lookups and a 10,000-member group PATCH.
+    Scim(scim::ScimArgs),
 }
 
 #[derive(Args)]
@@ -88,6 +102,7 @@ async fn run() -> Result<()> {
     let cli = Cli::parse();
     match cli.mode {
         Mode::Auth(args) => run_auth(args).await,
+        Mode::Scim(args) => scim::run(args).await,
     }
 }
 
@@ -225,7 +240,8 @@ fn free_port() -> Result<u16> {
     Ok(listener.local_addr().context("no local address")?.port())
 }
 
-fn start_server(binary: &Path, database: &Database) -> Result<Server> {
+/// Starts the server on a fresh database; `env` adds `GUILDHALL_*` settings.
+fn start_server(binary: &Path, database: &Database, env: &[(&str, String)]) -> Result<Server> {
     let dir = tempfile::tempdir().context("cannot create a temporary directory")?;
     let data_dir = dir.path().join("data");
     let log_path = dir.path().join("server.log");
@@ -250,6 +266,7 @@ fn start_server(binary: &Path, database: &Database) -> Result<Server> {
         .stdin(Stdio::null())
         .stdout(Stdio::from(log.try_clone().context("cannot share the log file")?))
         .stderr(Stdio::from(log));
+    command.envs(env.iter().map(|(key, value)| (*key, value)));
     let mut schema = None;
     if let Database::Postgres(url) = database {
         let name = format!("bench_{}", uuid::Uuid::new_v4().simple());
@@ -697,7 +714,7 @@ async fn bench_database(
         .timeout(REQUEST_TIMEOUT)
         .build()
         .context("cannot build the HTTP client")?;
-    let mut server = start_server(binary, database)?;
+    let mut server = start_server(binary, database, &[])?;
     wait_ready(&mut server, &client).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
     let idle_rss_kib = proc_status_kib(server.pid(), "VmRSS")?;

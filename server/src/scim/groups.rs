@@ -1,0 +1,484 @@
+//! SCIM Groups: the org's teams. `members` are SCIM User ids (membership ids); changes to them
+//! are applied as set differences in batches, so a 10,000-member PATCH is a few statements,
+//! and every member named must be a user of the org (an unknown id fails the request rather
+//! than being dropped). Members' roles follow the org's group-to-role mappings.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use guildhall_entities::{membership, team, team_member};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::{
+    list::{self, ListParams},
+    patch,
+    query::{self, Resource},
+    resource, roles,
+    schema::{GROUP_TYPE, GROUP_URN},
+    tokens::ScimContext,
+};
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    db,
+    error::ApiError,
+    http::RequestMeta,
+};
+
+/// Rows per batched statement (keeps bound parameters far below both databases' limits).
+const BATCH: usize = 500;
+
+pub struct Rendered {
+    pub resource: Value,
+    pub version: String,
+    pub location: String,
+}
+
+/// A member as the group shows it: SCIM User id (membership id), user id, display.
+#[derive(Clone, Debug)]
+struct Member {
+    scim_id: Uuid,
+    user_id: Uuid,
+    display: String,
+}
+
+fn now(state: &AppState) -> DateTime<Utc> {
+    let now = state.clock.now();
+    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+}
+
+fn uniqueness(name: &str) -> ApiError {
+    ApiError::conflict(
+        "SCIM_GROUP_EXISTS",
+        format!("a group named `{name}` already exists in this organization"),
+    )
+    .with_scim_type("uniqueness")
+}
+
+fn display_name(doc: &Value) -> Result<String, ApiError> {
+    doc.get("displayName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| ApiError::validation("displayName", "is required").with_scim_type("invalidValue"))
+}
+
+fn external_id(doc: &Value) -> Option<String> {
+    doc.get("externalId").and_then(Value::as_str).map(str::to_string)
+}
+
+/// The member ids a document lists, in order, without repeats.
+fn member_ids(doc: &Value) -> Result<Vec<Uuid>, ApiError> {
+    let mut seen = HashSet::new();
+    let mut ids = Vec::new();
+    for member in doc.get("members").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
+        let value = member.get("value").and_then(Value::as_str).unwrap_or_default();
+        let id = Uuid::parse_str(value).map_err(|_| {
+            ApiError::validation("members", format!("`{value}` is not the id of a user of this organization"))
+                .with_scim_type("invalidValue")
+        })?;
+        if seen.insert(id) {
+            ids.push(id);
+        }
+    }
+    Ok(ids)
+}
+
+async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<team::Model, ApiError> {
+    team::Entity::find_by_id(id)
+        .filter(team::Column::OrgId.eq(org_id))
+        .one(db)
+        .await?
+        .ok_or_else(ApiError::not_found)
+}
+
+/// The team's members, in the order they joined.
+async fn members_of<C: ConnectionTrait>(db: &C, team_id: Uuid) -> Result<Vec<Member>, ApiError> {
+    let backend = db.get_database_backend();
+    let placeholder = if backend == sea_orm::DatabaseBackend::Postgres { "$1" } else { "?" };
+    let sql = format!(
+        "SELECT m.\"id\" AS scim_id, tm.\"user_id\" AS user_id, COALESCE(su.\"user_name\", u.\"email\") AS display \
+         FROM \"team_members\" tm \
+         JOIN \"memberships\" m ON m.\"org_id\" = tm.\"org_id\" AND m.\"user_id\" = tm.\"user_id\" \
+         JOIN \"users\" u ON u.\"id\" = tm.\"user_id\" \
+         LEFT JOIN \"scim_users\" su ON su.\"id\" = m.\"id\" \
+         WHERE tm.\"team_id\" = {placeholder} ORDER BY tm.\"id\""
+    );
+    let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, [team_id.into()])).await?;
+    rows.iter()
+        .map(|row| {
+            Ok(Member {
+                scim_id: row.try_get("", "scim_id")?,
+                user_id: row.try_get("", "user_id")?,
+                display: row.try_get("", "display")?,
+            })
+        })
+        .collect::<Result<_, sea_orm::DbErr>>()
+        .map_err(ApiError::from)
+}
+
+/// Resolves SCIM User ids to user ids; an id that is not a membership of the org fails.
+async fn resolve_members<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    scim_ids: &[Uuid],
+) -> Result<HashMap<Uuid, Uuid>, ApiError> {
+    let mut found = HashMap::with_capacity(scim_ids.len());
+    for chunk in scim_ids.chunks(BATCH) {
+        let rows: Vec<(Uuid, Uuid)> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::Id)
+            .column(membership::Column::UserId)
+            .filter(membership::Column::OrgId.eq(org_id))
+            .filter(membership::Column::Id.is_in(chunk.to_vec()))
+            .into_tuple()
+            .all(db)
+            .await?;
+        found.extend(rows);
+    }
+    if let Some(missing) = scim_ids.iter().find(|id| !found.contains_key(id)) {
+        return Err(ApiError::validation(
+            "members",
+            format!("`{missing}` is not a user of this organization"),
+        )
+        .with_scim_type("invalidValue"));
+    }
+    Ok(found)
+}
+
+fn render(state: &AppState, team: &team::Model, members: Option<&[Member]>) -> Rendered {
+    let base = &state.config.public_base_url;
+    let mut out = Map::new();
+    out.insert("schemas".into(), json!([GROUP_URN]));
+    out.insert("id".into(), json!(team.id));
+    out.insert("displayName".into(), json!(team.name));
+    if let Some(external_id) = &team.external_id {
+        out.insert("externalId".into(), json!(external_id));
+    }
+    // Every member change touches `updated_at`, so the version needs no member list.
+    let version = list::version_of(&Map::from_iter([
+        ("resource".to_string(), Value::Object(out.clone())),
+        ("updated".to_string(), json!(team.updated_at.timestamp_micros())),
+    ]));
+    if let Some(members) = members
+        && !members.is_empty()
+    {
+        let members: Vec<Value> = members
+            .iter()
+            .map(|m| {
+                json!({
+                    "value": m.scim_id,
+                    "$ref": format!("{base}/scim/v2/Users/{}", m.scim_id),
+                    "display": m.display,
+                    "type": "User",
+                })
+            })
+            .collect();
+        out.insert("members".into(), Value::Array(members));
+    }
+    let location = format!("{base}/scim/v2/Groups/{}", team.id);
+    out.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "Group",
+            "created": list::time(team.created_at),
+            "lastModified": list::time(team.updated_at),
+            "location": location,
+            "version": version,
+        }),
+    );
+    Rendered { resource: Value::Object(out), version, location }
+}
+
+pub async fn get(
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    with_members: bool,
+) -> Result<Rendered, ApiError> {
+    let team = load(&state.db, ctx.org.id, id).await?;
+    let members = if with_members { Some(members_of(&state.db, team.id).await?) } else { None };
+    Ok(render(state, &team, members.as_deref()))
+}
+
+pub async fn list(
+    state: &AppState,
+    ctx: &ScimContext,
+    params: &ListParams,
+    with_members: bool,
+) -> Result<(u64, Vec<Rendered>), ApiError> {
+    let db = &state.db;
+    let backend = db.get_database_backend();
+    let mut base = team::Entity::find().filter(team::Column::OrgId.eq(ctx.org.id));
+    if let Some(filter) = &params.filter {
+        base = base.filter(query::condition(backend, Resource::Groups, filter)?);
+    }
+    let total = base.clone().count(db).await?;
+    if params.count == 0 || params.start_index > total {
+        return Ok((total, Vec::new()));
+    }
+    let order = if params.descending { Order::Desc } else { Order::Asc };
+    let mut page = base;
+    if let Some(sort_by) = &params.sort_by {
+        let expr = query::sort_expr(backend, Resource::Groups, sort_by)?;
+        page = page
+            .order_by(Expr::cust(format!("({expr}) IS NULL")), Order::Asc)
+            .order_by(Expr::cust(expr), order.clone());
+    }
+    let teams = page
+        .order_by(team::Column::Id, order)
+        .offset(params.start_index - 1)
+        .limit(params.count)
+        .all(db)
+        .await?;
+    let mut rendered = Vec::with_capacity(teams.len());
+    for team in &teams {
+        let members = if with_members { Some(members_of(db, team.id).await?) } else { None };
+        rendered.push(render(state, team, members.as_deref()));
+    }
+    Ok((total, rendered))
+}
+
+/// Adds and removes team members by user id, in batches; returns who changed.
+async fn apply_members<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    team_id: Uuid,
+    add: &[Uuid],
+    remove: &[Uuid],
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    for chunk in add.chunks(BATCH) {
+        let rows = chunk.iter().map(|user_id| team_member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(org_id),
+            team_id: Set(team_id),
+            user_id: Set(*user_id),
+            created_at: Set(now),
+        });
+        team_member::Entity::insert_many(rows)
+            .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
+            .exec_without_returning(db)
+            .await?;
+    }
+    for chunk in remove.chunks(BATCH) {
+        team_member::Entity::delete_many()
+            .filter(team_member::Column::TeamId.eq(team_id))
+            .filter(team_member::Column::UserId.is_in(chunk.to_vec()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn map_name_taken(name: String) -> impl FnOnce(sea_orm::DbErr) -> ApiError {
+    move |e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => uniqueness(&name),
+        _ => e.into(),
+    }
+}
+
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    body: &Value,
+) -> Result<Rendered, ApiError> {
+    let doc = resource::parse_resource(&GROUP_TYPE, body)?.doc;
+    let name = display_name(&doc)?;
+    let wanted = member_ids(&doc)?;
+    let org_id = ctx.org.id;
+    let now = now(state);
+    let tx = db::begin_write(&state.writer).await?;
+    let taken = team::Entity::find()
+        .filter(team::Column::OrgId.eq(org_id))
+        .filter(team::Column::NameKey.eq(name.to_lowercase()))
+        .count(&tx)
+        .await?;
+    if taken > 0 {
+        return Err(uniqueness(&name));
+    }
+    let resolved = resolve_members(&tx, org_id, &wanted).await?;
+    let team = team::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(org_id),
+        name: Set(name.clone()),
+        name_key: Set(name.to_lowercase()),
+        external_id: Set(external_id(&doc)),
+        directory_managed: Set(true),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    let team = team.insert(&tx).await.map_err(map_name_taken(name.clone()))?;
+    let added: Vec<Uuid> = wanted.iter().filter_map(|id| resolved.get(id).copied()).collect();
+    apply_members(&tx, org_id, team.id, &added, &[], now).await?;
+    let role_changes = roles::recompute(&tx, org_id, &added, now).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.created")
+            .org(org_id)
+            .target("team", team.id)
+            .details(json!({
+                "name": name,
+                "external_id": team.external_id,
+                "members_added": added.len(),
+                "role_changes": role_changes,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    let members = members_of(&state.db, team.id).await?;
+    Ok(render(state, &team, Some(&members)))
+}
+
+/// PUT (`body` replaces the group, members included) or PATCH (`ops` apply to it).
+pub enum Change<'a> {
+    Replace(&'a Value),
+    Patch(&'a Value),
+}
+
+pub async fn update(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    id: Uuid,
+    change: Change<'_>,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
+    let org_id = ctx.org.id;
+    let (replacement, ops) = match change {
+        Change::Replace(body) => (Some(resource::parse_resource(&GROUP_TYPE, body)?.doc), None),
+        Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
+    };
+    let now = now(state);
+    let tx = db::begin_write(&state.writer).await?;
+    let team = load(&tx, org_id, id).await?;
+    list::check_if_match(if_match, &render(state, &team, None).version)?;
+    let current = members_of(&tx, team.id).await?;
+    let doc = match (replacement, ops) {
+        (Some(doc), _) => doc,
+        (None, Some(ops)) => {
+            let mut doc = json!({ "displayName": team.name });
+            if let Some(external_id) = &team.external_id {
+                doc["externalId"] = json!(external_id);
+            }
+            doc["members"] = Value::Array(current.iter().map(|m| json!({ "value": m.scim_id })).collect());
+            patch::apply(&GROUP_TYPE, &doc, &ops)?.doc
+        }
+        (None, None) => return Err(ApiError::internal(anyhow::anyhow!("no change given"))),
+    };
+    let name = display_name(&doc)?;
+    let external = external_id(&doc);
+    let wanted = member_ids(&doc)?;
+    let wanted_set: HashSet<Uuid> = wanted.iter().copied().collect();
+    let current_set: HashSet<Uuid> = current.iter().map(|m| m.scim_id).collect();
+    let new_ids: Vec<Uuid> = wanted.iter().filter(|id| !current_set.contains(id)).copied().collect();
+    let resolved = resolve_members(&tx, org_id, &new_ids).await?;
+    let added: Vec<Uuid> = new_ids.iter().filter_map(|id| resolved.get(id).copied()).collect();
+    let removed: Vec<Uuid> =
+        current.iter().filter(|m| !wanted_set.contains(&m.scim_id)).map(|m| m.user_id).collect();
+    let renamed = name != team.name;
+    let changed = renamed || external != team.external_id || !added.is_empty() || !removed.is_empty();
+    if !changed {
+        return Ok(());
+    }
+    if renamed && name.to_lowercase() != team.name_key {
+        let taken = team::Entity::find()
+            .filter(team::Column::OrgId.eq(org_id))
+            .filter(team::Column::NameKey.eq(name.to_lowercase()))
+            .filter(team::Column::Id.ne(team.id))
+            .count(&tx)
+            .await?;
+        if taken > 0 {
+            return Err(uniqueness(&name));
+        }
+    }
+    team::Entity::update_many()
+        .col_expr(team::Column::Name, Expr::value(name.clone()))
+        .col_expr(team::Column::NameKey, Expr::value(name.to_lowercase()))
+        .col_expr(team::Column::ExternalId, Expr::value(external.clone()))
+        .col_expr(team::Column::DirectoryManaged, Expr::value(true))
+        .col_expr(team::Column::UpdatedAt, Expr::value(now))
+        .filter(team::Column::Id.eq(team.id))
+        .exec(&tx)
+        .await
+        .map_err(map_name_taken(name.clone()))?;
+    apply_members(&tx, org_id, team.id, &added, &removed, now).await?;
+    // A rename or new externalId can change which mapping matches every member.
+    let affected: Vec<Uuid> = if renamed || external != team.external_id {
+        current
+            .iter()
+            .map(|m| m.user_id)
+            .filter(|u| !removed.contains(u))
+            .chain(added.iter().copied())
+            .collect()
+    } else {
+        added.clone()
+    };
+    let affected: Vec<Uuid> = affected.into_iter().chain(removed.iter().copied()).collect();
+    let role_changes = roles::recompute(&tx, org_id, &affected, now).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.updated")
+            .org(org_id)
+            .target("team", team.id)
+            .details(json!({
+                "name": name,
+                "renamed_from": renamed.then_some(&team.name),
+                "members_added": added.len(),
+                "members_removed": removed.len(),
+                "role_changes": role_changes,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn delete(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
+    let org_id = ctx.org.id;
+    let now = now(state);
+    let tx = db::begin_write(&state.writer).await?;
+    let team = load(&tx, org_id, id).await?;
+    list::check_if_match(if_match, &render(state, &team, None).version)?;
+    let former: Vec<Uuid> = team_member::Entity::find()
+        .select_only()
+        .column(team_member::Column::UserId)
+        .filter(team_member::Column::TeamId.eq(team.id))
+        .into_tuple()
+        .all(&tx)
+        .await?;
+    team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(team.id)).exec(&tx).await?;
+    team::Entity::delete_by_id(team.id).exec(&tx).await?;
+    let role_changes = roles::recompute(&tx, org_id, &former, now).await?;
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.deleted")
+            .org(org_id)
+            .target("team", team.id)
+            .details(
+                json!({ "name": team.name, "member_count": former.len(), "role_changes": role_changes }),
+            ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

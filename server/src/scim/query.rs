@@ -1,0 +1,725 @@
+//! SCIM filters to SQL (RFC 7644 §3.4.2.2). A parsed [`Filter`] becomes one SQL condition over
+//! an explicit attribute map: indexed columns for `id`, `userName`, `externalId`, `active`,
+//! `displayName` (groups) and `meta`, the stored JSON document for the other schema attributes
+//! (`json_extract` on SQLite, `#>>` on PostgreSQL), `EXISTS` over the array elements for
+//! multi-valued attributes and value paths, and `EXISTS` over team membership for `groups` and
+//! `members`. Nothing is evaluated in memory; an attribute outside the map is `invalidFilter`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{DatabaseBackend, Value, sea_query::SimpleExpr};
+use uuid::Uuid;
+
+use super::{
+    filter::{AttrPath, CompValue, CompareOp, Filter, FilterError},
+    schema::{self, Attr, AttrType, ResourceType},
+};
+use crate::error::{ApiError, ErrorKind};
+
+/// Which table a filter runs against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// `scim_users` joined with `memberships`.
+    Users,
+    /// `teams`.
+    Groups,
+}
+
+impl Resource {
+    pub fn resource_type(self) -> &'static ResourceType {
+        match self {
+            Self::Users => &schema::USER_TYPE,
+            Self::Groups => &schema::GROUP_TYPE,
+        }
+    }
+
+    fn table(self) -> &'static str {
+        match self {
+            Self::Users => "\"scim_users\"",
+            Self::Groups => "\"teams\"",
+        }
+    }
+}
+
+pub fn invalid_filter(detail: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorKind::Validation, "INVALID_FILTER", detail).with_scim_type("invalidFilter")
+}
+
+impl From<FilterError> for ApiError {
+    fn from(err: FilterError) -> Self {
+        invalid_filter(format!("invalid filter: {err}"))
+    }
+}
+
+/// What an attribute path stands for in SQL.
+enum Target {
+    /// A string: `expr` is a column or JSON extraction.
+    Text {
+        expr: String,
+        case_exact: bool,
+    },
+    /// A column holding a case-insensitive string already lowercased (indexed).
+    Key {
+        expr: String,
+    },
+    /// A JSON boolean inside an element of a multi-valued attribute.
+    Bool {
+        expr: String,
+    },
+    Time {
+        expr: String,
+    },
+    Id {
+        expr: String,
+    },
+    /// The membership's status.
+    Active,
+    /// A multi-valued complex attribute kept in the JSON document.
+    Elements {
+        json_path: Vec<&'static str>,
+        attr: &'static Attr,
+        sub: Option<&'static Attr>,
+    },
+    /// A User's `groups`: the teams they are in.
+    UserGroups {
+        sub: Option<String>,
+    },
+    /// A Group's `members`.
+    GroupMembers {
+        sub: Option<String>,
+    },
+}
+
+/// Builds SQL text with `?` placeholders and the values bound to them.
+struct Sql {
+    backend: DatabaseBackend,
+    resource: Resource,
+    text: String,
+    values: Vec<Value>,
+}
+
+/// The condition `filter` stands for, for `resource`.
+pub fn condition(
+    backend: DatabaseBackend,
+    resource: Resource,
+    filter: &Filter,
+) -> Result<SimpleExpr, ApiError> {
+    let mut sql = Sql { backend, resource, text: String::new(), values: Vec::new() };
+    sql.filter(filter)?;
+    Ok(SimpleExpr::cust_with_values(sql.text, sql.values))
+}
+
+/// The SQL expression to sort by for `sortBy` (singular attributes only).
+pub fn sort_expr(backend: DatabaseBackend, resource: Resource, sort_by: &str) -> Result<String, ApiError> {
+    let path = super::filter::parse_path(sort_by)
+        .ok()
+        .filter(|p| p.value_filter.is_none() && p.sub_attr.is_none())
+        .map(|p| p.attr)
+        .ok_or_else(|| invalid_sort(sort_by))?;
+    let sql = Sql { backend, resource, text: String::new(), values: Vec::new() };
+    match sql.resolve(&path).map_err(|_| invalid_sort(sort_by))? {
+        Target::Text { expr, case_exact: false } => Ok(format!("lower({expr})")),
+        Target::Text { expr, .. } | Target::Key { expr } | Target::Time { expr } | Target::Id { expr } => {
+            Ok(expr)
+        }
+        Target::Active => Ok("\"memberships\".\"status\"".into()),
+        _ => Err(invalid_sort(sort_by)),
+    }
+}
+
+fn invalid_sort(sort_by: &str) -> ApiError {
+    ApiError::validation("sortBy", format!("cannot sort by `{sort_by}`: name a singular attribute"))
+        .with_scim_type("invalidValue")
+}
+
+impl Sql {
+    fn push(&mut self, text: &str) {
+        self.text.push_str(text);
+    }
+
+    fn bind(&mut self, value: impl Into<Value>) {
+        self.text.push('?');
+        self.values.push(value.into());
+    }
+
+    fn filter(&mut self, filter: &Filter) -> Result<(), ApiError> {
+        match filter {
+            Filter::And(left, right) | Filter::Or(left, right) => {
+                let joiner = if matches!(filter, Filter::And(..)) { " AND " } else { " OR " };
+                self.push("(");
+                self.filter(left)?;
+                self.push(joiner);
+                self.filter(right)?;
+                self.push(")");
+            }
+            Filter::Not(inner) => {
+                // SQL's NOT of an unknown (NULL) comparison is unknown; SCIM's `not` of a
+                // comparison on a missing attribute is true.
+                self.push("NOT COALESCE((");
+                self.filter(inner)?;
+                self.push("), FALSE)");
+            }
+            Filter::Present(path) => {
+                let target = self.resolve(path)?;
+                self.present(target);
+            }
+            Filter::Compare { path, op, value } => {
+                let target = self.resolve(path)?;
+                self.compare(target, *op, value, &path_name(path))?;
+            }
+            Filter::ValuePath { attr, filter } => match self.resolve(attr)? {
+                Target::Elements { json_path, attr, sub: None } => {
+                    self.elements(&json_path, |sql, element| sql.element_filter(attr, element, filter))?;
+                }
+                Target::UserGroups { sub: None } | Target::GroupMembers { sub: None } => {
+                    let resource = self.resource;
+                    self.team_link(resource, filter)?;
+                }
+                _ => {
+                    return Err(invalid_filter(format!(
+                        "`{}` is not a multi-valued attribute: `[...]` needs one",
+                        path_name(attr)
+                    )));
+                }
+            },
+        }
+        Ok(())
+    }
+
+    /// Resolves a top-level attribute path.
+    fn resolve(&self, path: &AttrPath) -> Result<Target, ApiError> {
+        let rt = self.resource.resource_type();
+        let table = self.resource.table();
+        let core = path.schema.as_deref().is_none_or(|s| s.eq_ignore_ascii_case(rt.schema.id));
+        let sub = path.sub_attr.as_deref();
+        let unknown =
+            || invalid_filter(format!("`{}` is not an attribute Guildhall can filter on", path_name(path)));
+        if core && sub.is_none() {
+            if path.matches("id") {
+                return Ok(Target::Id { expr: format!("{table}.\"id\"") });
+            }
+            if path.matches("externalId") {
+                return Ok(Target::Text { expr: format!("{table}.\"external_id\""), case_exact: true });
+            }
+        }
+        if core && path.matches("meta") {
+            return match sub {
+                Some(s) if s.eq_ignore_ascii_case("created") => {
+                    Ok(Target::Time { expr: format!("{table}.\"created_at\"") })
+                }
+                Some(s) if s.eq_ignore_ascii_case("lastModified") => {
+                    Ok(Target::Time { expr: format!("{table}.\"updated_at\"") })
+                }
+                _ => Err(unknown()),
+            };
+        }
+        let (schema, attr) = rt.resolve(path.schema.as_deref(), &path.attr).ok_or_else(unknown)?;
+        let sub_def = match sub {
+            Some(name) => Some(attr.sub_attr(name).ok_or_else(unknown)?),
+            None => None,
+        };
+        match (self.resource, attr.name) {
+            (Resource::Users, "userName") if sub.is_none() => {
+                return Ok(Target::Key { expr: "\"scim_users\".\"user_name_key\"".into() });
+            }
+            (Resource::Users, "active") => return Ok(Target::Active),
+            (Resource::Users, "password") => return Err(unknown()),
+            (Resource::Users, "groups") => return Ok(Target::UserGroups { sub: sub.map(str::to_string) }),
+            (Resource::Groups, "displayName") => {
+                return Ok(Target::Key { expr: "\"teams\".\"name_key\"".into() });
+            }
+            (Resource::Groups, "members") => {
+                return Ok(Target::GroupMembers { sub: sub.map(str::to_string) });
+            }
+            _ => {}
+        }
+        let mut json_path = Vec::new();
+        if schema.id != rt.schema.id {
+            json_path.push(schema.id);
+        }
+        json_path.push(attr.name);
+        if attr.multi {
+            return Ok(Target::Elements { json_path, attr, sub: sub_def });
+        }
+        let leaf = match sub_def {
+            Some(def) => {
+                json_path.push(def.name);
+                def
+            }
+            None if attr.ty == AttrType::Complex => {
+                return Err(invalid_filter(format!(
+                    "`{}` is complex: name one of its sub-attributes",
+                    path_name(path)
+                )));
+            }
+            None => attr,
+        };
+        match leaf.ty {
+            AttrType::String | AttrType::Reference => {
+                Ok(Target::Text { expr: self.json_text(&json_path), case_exact: leaf.case_exact })
+            }
+            _ => Err(unknown()),
+        }
+    }
+
+    /// The text at `path` in the resource's JSON document.
+    fn json_text(&self, path: &[&str]) -> String {
+        let column = format!("{}.\"attributes\"", self.resource.table());
+        match self.backend {
+            DatabaseBackend::Postgres => {
+                let keys: Vec<String> = path.iter().map(|k| format!("\"{k}\"")).collect();
+                format!("({column} #>> '{{{}}}')", keys.join(","))
+            }
+            _ => {
+                let keys: Vec<String> = path.iter().map(|k| format!(".\"{k}\"")).collect();
+                format!("json_extract({column}, '${}')", keys.concat())
+            }
+        }
+    }
+
+    /// `EXISTS` over the elements of the JSON array at `path`; `body` writes the condition on one
+    /// element, given the SQL that yields the element.
+    fn elements(
+        &mut self,
+        path: &[&str],
+        body: impl FnOnce(&mut Self, &str) -> Result<(), ApiError>,
+    ) -> Result<(), ApiError> {
+        let column = format!("{}.\"attributes\"", self.resource.table());
+        let element = match self.backend {
+            DatabaseBackend::Postgres => {
+                let keys: Vec<String> = path.iter().map(|k| format!("\"{k}\"")).collect();
+                self.push(&format!(
+                    "EXISTS (SELECT 1 FROM jsonb_array_elements(COALESCE({column} #> '{{{}}}', '[]'::jsonb)) \
+                     AS scim_e(v) WHERE ",
+                    keys.join(",")
+                ));
+                "scim_e.v"
+            }
+            _ => {
+                let keys: Vec<String> = path.iter().map(|k| format!(".\"{k}\"")).collect();
+                self.push(&format!(
+                    "EXISTS (SELECT 1 FROM json_each({column}, '${}') AS scim_e WHERE ",
+                    keys.concat()
+                ));
+                "scim_e.value"
+            }
+        };
+        body(self, element)?;
+        self.push(")");
+        Ok(())
+    }
+
+    /// A sub-attribute of one element, as SQL.
+    fn element_target(&self, element: &str, sub: &'static Attr) -> Result<Target, ApiError> {
+        let expr = match self.backend {
+            DatabaseBackend::Postgres => format!("({element} ->> '{}')", sub.name),
+            _ => format!("json_extract({element}, '$.\"{}\"')", sub.name),
+        };
+        match sub.ty {
+            AttrType::String | AttrType::Reference => Ok(Target::Text { expr, case_exact: sub.case_exact }),
+            AttrType::Boolean => Ok(Target::Bool { expr }),
+            _ => Err(invalid_filter(format!("cannot filter on `{}`", sub.name))),
+        }
+    }
+
+    /// A filter inside `attr[...]`, on one element.
+    fn element_filter(
+        &mut self,
+        attr: &'static Attr,
+        element: &str,
+        filter: &Filter,
+    ) -> Result<(), ApiError> {
+        let sub_of = |path: &AttrPath| -> Result<&'static Attr, ApiError> {
+            if path.schema.is_some() || path.sub_attr.is_some() {
+                return Err(invalid_filter(format!(
+                    "`{}` is not a sub-attribute of `{}`",
+                    path_name(path),
+                    attr.name
+                )));
+            }
+            attr.sub_attr(&path.attr).ok_or_else(|| {
+                invalid_filter(format!("`{}` has no sub-attribute `{}`", attr.name, path.attr))
+            })
+        };
+        match filter {
+            Filter::And(left, right) | Filter::Or(left, right) => {
+                let joiner = if matches!(filter, Filter::And(..)) { " AND " } else { " OR " };
+                self.push("(");
+                self.element_filter(attr, element, left)?;
+                self.push(joiner);
+                self.element_filter(attr, element, right)?;
+                self.push(")");
+            }
+            Filter::Not(inner) => {
+                self.push("NOT COALESCE((");
+                self.element_filter(attr, element, inner)?;
+                self.push("), FALSE)");
+            }
+            Filter::Present(path) => {
+                let target = self.element_target(element, sub_of(path)?)?;
+                self.present(target);
+            }
+            Filter::Compare { path, op, value } => {
+                let target = self.element_target(element, sub_of(path)?)?;
+                self.compare(target, *op, value, &format!("{}.{}", attr.name, path.attr))?;
+            }
+            Filter::ValuePath { .. } => {
+                return Err(invalid_filter("value paths cannot be nested"));
+            }
+        }
+        Ok(())
+    }
+
+    fn present(&mut self, target: Target) {
+        match target {
+            Target::Text { expr, .. } | Target::Key { expr } | Target::Bool { expr } => {
+                self.push(&format!("({expr} IS NOT NULL)"));
+            }
+            Target::Time { .. } | Target::Id { .. } | Target::Active => self.push("(1 = 1)"),
+            Target::Elements { json_path, sub, .. } => {
+                // Cannot fail: the body only writes text.
+                let _ = self.elements(&json_path, |sql, element| {
+                    match sub {
+                        Some(sub) => {
+                            let expr = match sql.backend {
+                                DatabaseBackend::Postgres => format!("({element} ->> '{}')", sub.name),
+                                _ => format!("json_extract({element}, '$.\"{}\"')", sub.name),
+                            };
+                            sql.push(&format!("{expr} IS NOT NULL"));
+                        }
+                        None => sql.push("1 = 1"),
+                    }
+                    Ok(())
+                });
+            }
+            Target::UserGroups { .. } => {
+                self.push(
+                    "EXISTS (SELECT 1 FROM \"team_members\" AS scim_tm WHERE scim_tm.\"org_id\" = \
+                     \"scim_users\".\"org_id\" AND scim_tm.\"user_id\" = \"scim_users\".\"user_id\")",
+                );
+            }
+            Target::GroupMembers { .. } => {
+                self.push("EXISTS (SELECT 1 FROM \"team_members\" AS scim_tm WHERE scim_tm.\"team_id\" = \"teams\".\"id\")");
+            }
+        }
+    }
+
+    fn compare(
+        &mut self,
+        target: Target,
+        op: CompareOp,
+        value: &CompValue,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        if matches!(value, CompValue::Null) {
+            return match op {
+                CompareOp::Eq => {
+                    self.push("NOT ");
+                    self.present(target);
+                    Ok(())
+                }
+                CompareOp::Ne => {
+                    self.present(target);
+                    Ok(())
+                }
+                _ => Err(invalid_filter(format!("`{name}`: only eq and ne compare with null"))),
+            };
+        }
+        match target {
+            Target::Text { expr, case_exact } => {
+                let CompValue::String(text) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a string: compare it with a quoted string"
+                    )));
+                };
+                let (lhs, text) = if case_exact {
+                    (expr.clone(), text.clone())
+                } else {
+                    (format!("lower({expr})"), text.to_lowercase())
+                };
+                self.text_compare(&expr, &lhs, op, text);
+                Ok(())
+            }
+            Target::Key { expr } => {
+                let CompValue::String(text) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a string: compare it with a quoted string"
+                    )));
+                };
+                self.text_compare(&expr, &expr, op, text.to_lowercase());
+                Ok(())
+            }
+            Target::Bool { expr } => {
+                let CompValue::Bool(b) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a boolean: compare it with true or false"
+                    )));
+                };
+                let negate = match op {
+                    CompareOp::Eq => false,
+                    CompareOp::Ne => true,
+                    _ => return Err(invalid_filter(format!("`{name}` is a boolean: only eq and ne apply"))),
+                };
+                let matches = *b != negate;
+                match self.backend {
+                    DatabaseBackend::Postgres => self.push(&format!("COALESCE({expr}, 'false') = ")),
+                    _ => self.push(&format!("COALESCE({expr}, 0) = ")),
+                }
+                match self.backend {
+                    DatabaseBackend::Postgres => self.bind(if matches { "true" } else { "false" }),
+                    _ => self.bind(i64::from(matches)),
+                }
+                Ok(())
+            }
+            Target::Active => {
+                let CompValue::Bool(b) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a boolean: compare it with true or false"
+                    )));
+                };
+                let active = match op {
+                    CompareOp::Eq => *b,
+                    CompareOp::Ne => !*b,
+                    _ => return Err(invalid_filter(format!("`{name}` is a boolean: only eq and ne apply"))),
+                };
+                self.push(if active {
+                    "\"memberships\".\"status\" = "
+                } else {
+                    "\"memberships\".\"status\" <> "
+                });
+                self.bind(crate::orgs::MembershipStatus::Active.as_str());
+                Ok(())
+            }
+            Target::Time { expr } => {
+                let CompValue::String(text) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a dateTime: compare it with a quoted RFC 3339 time"
+                    )));
+                };
+                let at = DateTime::parse_from_rfc3339(text)
+                    .map_err(|_| invalid_filter(format!("`{name}`: `{text}` is not an RFC 3339 time")))?
+                    .with_timezone(&Utc);
+                let sql_op = match op {
+                    CompareOp::Eq => "=",
+                    CompareOp::Ne => "<>",
+                    CompareOp::Gt => ">",
+                    CompareOp::Ge => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Le => "<=",
+                    _ => {
+                        return Err(invalid_filter(format!(
+                            "`{name}` is a dateTime: co, sw and ew do not apply"
+                        )));
+                    }
+                };
+                self.push(&format!("{expr} {sql_op} "));
+                self.bind(at);
+                Ok(())
+            }
+            Target::Id { expr } => {
+                let CompValue::String(text) = value else {
+                    return Err(invalid_filter(format!(
+                        "`{name}` is a string: compare it with a quoted string"
+                    )));
+                };
+                let id = Uuid::parse_str(text).ok();
+                match (op, id) {
+                    (CompareOp::Eq, Some(id)) => {
+                        self.push(&format!("{expr} = "));
+                        self.bind(id);
+                    }
+                    (CompareOp::Eq, None) => self.push("(1 = 0)"),
+                    (CompareOp::Ne, Some(id)) => {
+                        self.push(&format!("{expr} <> "));
+                        self.bind(id);
+                    }
+                    (CompareOp::Ne, None) => self.push("(1 = 1)"),
+                    _ => return Err(invalid_filter(format!("`{name}`: only eq and ne apply to ids"))),
+                }
+                Ok(())
+            }
+            Target::Elements { json_path, attr, sub } => {
+                // `emails co "x"` compares each element's `value` (RFC 7644 §3.4.2.2).
+                let sub = match sub.or_else(|| attr.sub_attr("value")) {
+                    Some(sub) => sub,
+                    None => return Err(invalid_filter(format!("`{name}` is complex: name a sub-attribute"))),
+                };
+                self.elements(&json_path, |sql, element| {
+                    let target = sql.element_target(element, sub)?;
+                    sql.compare(target, op, value, name)
+                })
+            }
+            Target::UserGroups { sub } => self.team_compare(Resource::Users, sub.as_deref(), op, value, name),
+            Target::GroupMembers { sub } => {
+                self.team_compare(Resource::Groups, sub.as_deref(), op, value, name)
+            }
+        }
+    }
+
+    /// `expr OP text` for strings: co/sw/ew with substring functions, so no LIKE escaping and
+    /// case-exact attributes stay case-exact on SQLite too.
+    fn text_compare(&mut self, expr: &str, lhs: &str, op: CompareOp, text: String) {
+        let chars = text.chars().count();
+        let postgres = self.backend == DatabaseBackend::Postgres;
+        if chars == 0 && matches!(op, CompareOp::Co | CompareOp::Sw | CompareOp::Ew) {
+            // Every value contains, starts and ends with the empty string.
+            self.push(&format!("({expr} IS NOT NULL)"));
+            return;
+        }
+        let (before, after) = match op {
+            CompareOp::Eq => (format!("{lhs} = "), ""),
+            CompareOp::Ne => (format!("({expr} IS NULL OR {lhs} <> "), ")"),
+            CompareOp::Co if postgres => (format!("strpos({lhs}, "), ") > 0"),
+            CompareOp::Co => (format!("instr({lhs}, "), ") > 0"),
+            CompareOp::Sw => (format!("substr({lhs}, 1, {chars}) = "), ""),
+            CompareOp::Ew if postgres => (format!("right({lhs}, {chars}) = "), ""),
+            CompareOp::Ew => (format!("substr({lhs}, -{chars}) = "), ""),
+            CompareOp::Gt => (format!("{lhs} > "), ""),
+            CompareOp::Ge => (format!("{lhs} >= "), ""),
+            CompareOp::Lt => (format!("{lhs} < "), ""),
+            CompareOp::Le => (format!("{lhs} <= "), ""),
+        };
+        self.push(&before);
+        self.bind(text);
+        self.push(after);
+    }
+
+    /// `groups[...]` on Users or `members[...]` on Groups: only `value eq "id"` (and `or`s of
+    /// them) are meaningful, since a member is named by id.
+    fn team_link(&mut self, resource: Resource, filter: &Filter) -> Result<(), ApiError> {
+        match filter {
+            Filter::Or(left, right) => {
+                self.push("(");
+                self.team_link(resource, left)?;
+                self.push(" OR ");
+                self.team_link(resource, right)?;
+                self.push(")");
+                Ok(())
+            }
+            Filter::Compare { path, op, value } if path.schema.is_none() && path.sub_attr.is_none() => {
+                self.team_compare(resource, Some(&path.attr), *op, value, &path.attr)
+            }
+            Filter::Present(path) if path.matches("value") => {
+                self.present(match resource {
+                    Resource::Users => Target::UserGroups { sub: None },
+                    Resource::Groups => Target::GroupMembers { sub: None },
+                });
+                Ok(())
+            }
+            _ => Err(invalid_filter("group membership filters support `value eq \"id\"`, joined with `or`")),
+        }
+    }
+
+    fn team_compare(
+        &mut self,
+        resource: Resource,
+        sub: Option<&str>,
+        op: CompareOp,
+        value: &CompValue,
+        name: &str,
+    ) -> Result<(), ApiError> {
+        let by_value = sub.is_none_or(|s| s.eq_ignore_ascii_case("value"));
+        let (CompareOp::Eq, true, CompValue::String(text)) = (op, by_value, value) else {
+            return Err(invalid_filter(format!(
+                "`{name}`: membership filters support `value eq \"id\"` only"
+            )));
+        };
+        let Ok(id) = Uuid::parse_str(text) else {
+            self.push("(1 = 0)");
+            return Ok(());
+        };
+        match resource {
+            Resource::Users => self.push(
+                "EXISTS (SELECT 1 FROM \"team_members\" AS scim_tm WHERE scim_tm.\"org_id\" = \
+                 \"scim_users\".\"org_id\" AND scim_tm.\"user_id\" = \"scim_users\".\"user_id\" AND \
+                 scim_tm.\"team_id\" = ",
+            ),
+            Resource::Groups => self.push(
+                "EXISTS (SELECT 1 FROM \"team_members\" AS scim_tm JOIN \"memberships\" AS scim_m ON \
+                 scim_m.\"org_id\" = scim_tm.\"org_id\" AND scim_m.\"user_id\" = scim_tm.\"user_id\" \
+                 WHERE scim_tm.\"team_id\" = \"teams\".\"id\" AND scim_m.\"id\" = ",
+            ),
+        }
+        self.bind(id);
+        self.push(")");
+        Ok(())
+    }
+}
+
+fn path_name(path: &AttrPath) -> String {
+    let mut name = String::new();
+    if let Some(schema) = &path.schema {
+        name.push_str(schema);
+        name.push(':');
+    }
+    name.push_str(&path.attr);
+    if let Some(sub) = &path.sub_attr {
+        name.push('.');
+        name.push_str(sub);
+    }
+    name
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scim::filter::parse_filter;
+
+    fn sql(backend: DatabaseBackend, resource: Resource, filter: &str) -> Result<String, ApiError> {
+        let filter = parse_filter(filter)?;
+        let mut sql = Sql { backend, resource, text: String::new(), values: Vec::new() };
+        sql.filter(&filter)?;
+        Ok(sql.text)
+    }
+
+    #[test]
+    fn known_attributes_become_sql_and_unknown_ones_are_invalid_filters() {
+        let ok = [
+            "userName eq \"Bjensen\"",
+            "USERNAME sw \"b\" and not (externalId pr)",
+            "name.familyName co \"O'Malley\"",
+            "urn:ietf:params:scim:schemas:core:2.0:User:name.givenName ew \"x\"",
+            "emails[type eq \"work\" and value co \"@example.com\"]",
+            "emails co \"@example.com\" or phoneNumbers.type eq \"mobile\"",
+            "emails[primary eq true]",
+            "meta.lastModified gt \"2011-05-13T04:42:34Z\"",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value eq \"x\"",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department eq \"Tour\"",
+            "active eq false",
+            "groups.value eq \"0190a7e2-0000-7000-8000-000000000000\"",
+            "id eq \"not-a-uuid\"",
+            "title pr",
+        ];
+        for backend in [DatabaseBackend::Sqlite, DatabaseBackend::Postgres] {
+            for filter in ok {
+                assert!(sql(backend, Resource::Users, filter).is_ok(), "{filter} on {backend:?}");
+            }
+        }
+        let bad = [
+            "nickname2 eq \"x\"",
+            "password eq \"x\"",
+            "name eq \"x\"",
+            "emails[nope eq \"x\"]",
+            "userName eq 5",
+            "active gt true",
+            "meta.created gt \"yesterday\"",
+            "urn:ietf:params:scim:schemas:core:2.0:Group:displayName eq \"x\"",
+            "userName[value eq \"x\"]",
+            "groups.display co \"x\"",
+        ];
+        for filter in bad {
+            let err = sql(DatabaseBackend::Sqlite, Resource::Users, filter).expect_err(filter);
+            assert_eq!(err.code(), "INVALID_FILTER", "{filter}");
+        }
+        assert!(
+            sql(DatabaseBackend::Sqlite, Resource::Groups, "displayName eq \"x\" or members[value eq \"y\"]")
+                .is_ok()
+        );
+        assert!(sql(DatabaseBackend::Sqlite, Resource::Groups, "userName eq \"x\"").is_err());
+    }
+
+    #[test]
+    fn user_name_uses_the_indexed_lowercase_column() {
+        let text = sql(DatabaseBackend::Sqlite, Resource::Users, "userName eq \"A\"").expect("sql");
+        assert_eq!(text, "\"scim_users\".\"user_name_key\" = ?");
+    }
+}

@@ -1,0 +1,592 @@
+//! SCIM Users: an org's membership of a Guildhall user. The user is found (or created, without a
+//! password) by the primary email, or by an email-shaped `userName`; the membership carries
+//! `active` (false suspends it: no sign-in to the org, sessions there revoked); the `scim_users`
+//! row, sharing the membership's id, holds the SCIM document and marks the membership as
+//! managed by the directory. DELETE removes the membership, and the account too when it was
+//! the directory's alone (no password, no other org).
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use guildhall_entities::{membership, scim_user, team, team_member, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+};
+use serde_json::{Map, Value, json};
+use std::collections::HashMap;
+use uuid::Uuid;
+
+use super::{
+    list::{self, ListParams},
+    patch,
+    query::{self, Resource},
+    resource,
+    schema::{ENTERPRISE_USER_URN, USER_TYPE, USER_URN},
+    tokens::ScimContext,
+};
+use crate::{
+    AppState,
+    audit::{self, Actor, AuditEvent},
+    db,
+    error::{ApiError, ErrorKind},
+    http::RequestMeta,
+    members,
+    orgs::{MembershipStatus, service::insert_membership},
+    permissions,
+    users::{self, UserStatus},
+};
+
+/// A SCIM User as stored: the document plus what lives elsewhere.
+pub struct Loaded {
+    pub row: scim_user::Model,
+    pub membership: membership::Model,
+}
+
+impl Loaded {
+    fn active(&self) -> bool {
+        self.membership.status == MembershipStatus::Active.as_str()
+    }
+}
+
+/// The rendered resource and its version.
+pub struct Rendered {
+    pub resource: Value,
+    pub version: String,
+    pub location: String,
+}
+
+/// SCIM timestamps have millisecond precision; so do the rows, so a re-read renders the same.
+fn now(state: &AppState) -> DateTime<Utc> {
+    let now = state.clock.now();
+    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+}
+
+fn location(state: &AppState, id: Uuid) -> String {
+    format!("{}/scim/v2/Users/{id}", state.config.public_base_url)
+}
+
+fn uniqueness(detail: String) -> ApiError {
+    ApiError::conflict("SCIM_USER_EXISTS", detail).with_scim_type("uniqueness")
+}
+
+fn invalid_value(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::validation(field, message).with_scim_type("invalidValue")
+}
+
+/// Splits `active` out of a document: it lives on the membership.
+fn take_active(doc: &mut Value) -> Option<bool> {
+    doc.as_object_mut().and_then(|m| m.remove("active")).and_then(|v| v.as_bool())
+}
+
+fn user_name(doc: &Value) -> Result<String, ApiError> {
+    doc.get("userName")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .ok_or_else(|| invalid_value("userName", "is required"))
+}
+
+fn external_id(doc: &Value) -> Option<String> {
+    doc.get("externalId").and_then(Value::as_str).map(str::to_string)
+}
+
+/// The address that identifies the person: the primary email, else the first one, else an
+/// email-shaped `userName`.
+fn identity_email(doc: &Value, user_name: &str) -> Result<String, ApiError> {
+    let emails = doc.get("emails").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let primary = emails
+        .iter()
+        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+        .or_else(|| emails.first())
+        .and_then(|e| e.get("value"))
+        .and_then(Value::as_str);
+    match primary {
+        Some(email) => {
+            users::email::normalize("emails.value", email).map_err(|e| e.with_scim_type("invalidValue"))
+        }
+        None if user_name.contains('@') => {
+            users::email::normalize("userName", user_name).map_err(|e| e.with_scim_type("invalidValue"))
+        }
+        None => Err(invalid_value(
+            "emails",
+            "a user needs an email address: give a primary `emails` value or an email-shaped `userName`",
+        )),
+    }
+}
+
+async fn ensure_user_name_free<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    key: &str,
+    except: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let mut query = scim_user::Entity::find()
+        .filter(scim_user::Column::OrgId.eq(org_id))
+        .filter(scim_user::Column::UserNameKey.eq(key));
+    if let Some(id) = except {
+        query = query.filter(scim_user::Column::Id.ne(id));
+    }
+    if query.count(db).await? > 0 {
+        return Err(uniqueness(format!("userName `{key}` is already taken in this organization")));
+    }
+    Ok(())
+}
+
+pub async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<Loaded, ApiError> {
+    let (row, membership) = scim_user::Entity::find_by_id(id)
+        .filter(scim_user::Column::OrgId.eq(org_id))
+        .find_also_related(membership::Entity)
+        .one(db)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let membership = membership.ok_or_else(ApiError::not_found)?;
+    Ok(Loaded { row, membership })
+}
+
+/// The teams each user is in: `user_id -> [(team id, name)]`.
+async fn groups_of<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, Vec<(Uuid, String)>>, ApiError> {
+    let mut map: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+    if user_ids.is_empty() {
+        return Ok(map);
+    }
+    let rows: Vec<(team_member::Model, Option<team::Model>)> = team_member::Entity::find()
+        .filter(team_member::Column::OrgId.eq(org_id))
+        .filter(team_member::Column::UserId.is_in(user_ids))
+        .find_also_related(team::Entity)
+        .order_by_asc(team_member::Column::Id)
+        .all(db)
+        .await?;
+    for (member, team) in rows {
+        if let Some(team) = team {
+            map.entry(member.user_id).or_default().push((team.id, team.name));
+        }
+    }
+    Ok(map)
+}
+
+pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> Rendered {
+    let base = &state.config.public_base_url;
+    let row = &loaded.row;
+    let mut out = Map::new();
+    let doc = row.attributes.as_object().cloned().unwrap_or_default();
+    let mut schemas = vec![json!(USER_URN)];
+    if doc.contains_key(ENTERPRISE_USER_URN) {
+        schemas.push(json!(ENTERPRISE_USER_URN));
+    }
+    out.insert("schemas".into(), Value::Array(schemas));
+    out.insert("id".into(), json!(row.id));
+    for (key, value) in doc {
+        out.insert(key, value);
+    }
+    out.insert("active".into(), json!(loaded.active()));
+    if !groups.is_empty() {
+        let groups: Vec<Value> = groups
+            .iter()
+            .map(|(id, name)| {
+                json!({ "value": id, "$ref": format!("{base}/scim/v2/Groups/{id}"), "display": name, "type": "direct" })
+            })
+            .collect();
+        out.insert("groups".into(), Value::Array(groups));
+    }
+    if let Some(manager) =
+        out.get_mut(ENTERPRISE_USER_URN).and_then(|e| e.get_mut("manager")).and_then(Value::as_object_mut)
+        && let Some(id) = manager.get("value").and_then(Value::as_str).map(str::to_string)
+    {
+        manager.insert("$ref".into(), json!(format!("{base}/scim/v2/Users/{id}")));
+    }
+    let version = list::version_of(&out);
+    let location = location(state, row.id);
+    out.insert(
+        "meta".into(),
+        json!({
+            "resourceType": "User",
+            "created": list::time(row.created_at),
+            "lastModified": list::time(row.updated_at),
+            "location": location,
+            "version": version,
+        }),
+    );
+    Rendered { resource: Value::Object(out), version, location }
+}
+
+pub async fn get(state: &AppState, ctx: &ScimContext, id: Uuid) -> Result<Rendered, ApiError> {
+    let loaded = load(&state.db, ctx.org.id, id).await?;
+    let groups = groups_of(&state.db, ctx.org.id, vec![loaded.row.user_id]).await?;
+    Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+}
+
+/// One page of users matching `params`, and how many match in all.
+pub async fn list(
+    state: &AppState,
+    ctx: &ScimContext,
+    params: &ListParams,
+) -> Result<(u64, Vec<Rendered>), ApiError> {
+    let db: &DatabaseConnection = &state.db;
+    let backend = db.get_database_backend();
+    let mut base = scim_user::Entity::find()
+        .join(JoinType::InnerJoin, scim_user::Relation::Membership.def())
+        .filter(scim_user::Column::OrgId.eq(ctx.org.id));
+    if let Some(filter) = &params.filter {
+        base = base.filter(query::condition(backend, Resource::Users, filter)?);
+    }
+    let total = base.clone().count(db).await?;
+    if params.count == 0 || params.start_index > total {
+        return Ok((total, Vec::new()));
+    }
+    let mut page = base.select_also(membership::Entity);
+    let order = if params.descending { Order::Desc } else { Order::Asc };
+    if let Some(sort_by) = &params.sort_by {
+        let expr = query::sort_expr(backend, Resource::Users, sort_by)?;
+        page = page
+            .order_by(Expr::cust(format!("({expr}) IS NULL")), Order::Asc)
+            .order_by(Expr::cust(expr), order.clone());
+    }
+    let rows = page
+        .order_by(scim_user::Column::Id, order)
+        .offset(params.start_index - 1)
+        .limit(params.count)
+        .all(db)
+        .await?;
+    let loaded: Vec<Loaded> =
+        rows.into_iter().filter_map(|(row, m)| m.map(|membership| Loaded { row, membership })).collect();
+    let groups = groups_of(db, ctx.org.id, loaded.iter().map(|l| l.row.user_id).collect()).await?;
+    let rendered = loaded
+        .iter()
+        .map(|l| render(state, l, groups.get(&l.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+        .collect();
+    Ok((total, rendered))
+}
+
+pub async fn create(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    body: &Value,
+) -> Result<Rendered, ApiError> {
+    let parsed = resource::parse_resource(&USER_TYPE, body)?;
+    let mut doc = parsed.doc;
+    let active = take_active(&mut doc).unwrap_or(true);
+    let user_name = user_name(&doc)?;
+    let key = user_name.to_lowercase();
+    let email = identity_email(&doc, &user_name)?;
+    let now = now(state);
+    let org = &ctx.org;
+    let tx = db::begin_write(&state.writer).await?;
+    ensure_user_name_free(&tx, org.id, &key, None).await?;
+    let existing = users::service::find_by_email(&tx, &email).await?;
+    if existing.as_ref().is_some_and(|u| u.kind != users::service::KIND_HUMAN) {
+        return Err(uniqueness(format!("`{email}` belongs to a service account")));
+    }
+    let membership_row = match &existing {
+        Some(user) => {
+            membership::Entity::find()
+                .filter(membership::Column::OrgId.eq(org.id))
+                .filter(membership::Column::UserId.eq(user.id))
+                .one(&tx)
+                .await?
+        }
+        None => None,
+    };
+    let adopted = membership_row.is_some();
+    let membership_row = match membership_row {
+        Some(m) => {
+            if scim_user::Entity::find_by_id(m.id).count(&tx).await? > 0 {
+                return Err(uniqueness(format!("`{email}` is already provisioned in this organization")));
+            }
+            m
+        }
+        None => {
+            crate::domains::service::require_allowed(&tx, org.id, &email)
+                .await
+                .map_err(|e| invalid_value("emails", e.to_string()))?;
+            members::service::check_capacity(&tx, org).await.map_err(|e| e.with_scim_type(""))?;
+            let user = match existing {
+                Some(user) => user,
+                None => {
+                    users::service::insert(
+                        &tx,
+                        now,
+                        users::service::NewUser {
+                            email: email.clone(),
+                            password_hash: None,
+                            status: UserStatus::Active,
+                            is_instance_admin: false,
+                        },
+                    )
+                    .await?
+                }
+            };
+            insert_membership(&tx, now, org.id, user.id, permissions::MEMBER).await?
+        }
+    };
+    let row = scim_user::ActiveModel {
+        id: Set(membership_row.id),
+        org_id: Set(org.id),
+        user_id: Set(membership_row.user_id),
+        user_name: Set(user_name.clone()),
+        user_name_key: Set(key),
+        external_id: Set(external_id(&doc)),
+        attributes: Set(doc),
+        created_at: Set(now),
+        updated_at: Set(now),
+    };
+    scim_user::Entity::insert(row).exec_without_returning(&tx).await.map_err(|e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            uniqueness(format!("userName `{user_name}` is already taken in this organization"))
+        }
+        _ => e.into(),
+    })?;
+    let mut loaded = load(&tx, org.id, membership_row.id).await?;
+    if loaded.active() != active {
+        set_active(&tx, org.id, &mut loaded, active, now).await?;
+    }
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.user.created")
+            .org(org.id)
+            .target("user", loaded.row.user_id)
+            .details(json!({
+                "scim_id": loaded.row.id,
+                "user_name": user_name,
+                "email": email,
+                "active": active,
+                "adopted_membership": adopted,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    let groups = groups_of(&state.db, org.id, vec![loaded.row.user_id]).await?;
+    Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+}
+
+/// Suspends or restores the membership. Suspending ends the user's sessions in the org.
+async fn set_active<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    loaded: &mut Loaded,
+    active: bool,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let status = if active { MembershipStatus::Active } else { MembershipStatus::Suspended };
+    if !active {
+        ensure_not_last_owner(db, org_id, &loaded.membership).await?;
+    }
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Status, Expr::value(status.as_str()))
+        .col_expr(membership::Column::UpdatedAt, Expr::value(now))
+        .filter(membership::Column::Id.eq(loaded.membership.id))
+        .exec(db)
+        .await?;
+    if !active {
+        members::service::revoke_access(db, org_id, loaded.row.user_id, now, "scim_deactivated").await?;
+    }
+    loaded.membership.status = status.as_str().into();
+    Ok(())
+}
+
+async fn ensure_not_last_owner<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    membership: &membership::Model,
+) -> Result<(), ApiError> {
+    if membership.role != permissions::OWNER {
+        return Ok(());
+    }
+    let owners = membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::Role.eq(permissions::OWNER))
+        .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
+        .count(db)
+        .await?;
+    if owners <= 1 {
+        return Err(ApiError::conflict(
+            "LAST_OWNER",
+            "this user is the organization's last owner; transfer ownership before deprovisioning them",
+        )
+        .with_scim_type(""));
+    }
+    Ok(())
+}
+
+/// The stored document with `active` in it, as PATCH sees the resource.
+fn patchable(loaded: &Loaded) -> Value {
+    let mut doc = loaded.row.attributes.clone();
+    if let Some(map) = doc.as_object_mut() {
+        map.insert("active".into(), json!(loaded.active()));
+    }
+    doc
+}
+
+/// PUT (`body` replaces the resource) or PATCH (`ops` apply to it).
+pub enum Change<'a> {
+    Replace(&'a Value),
+    Patch(&'a Value),
+}
+
+pub async fn update(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    id: Uuid,
+    change: Change<'_>,
+    if_match: Option<&str>,
+) -> Result<Rendered, ApiError> {
+    let org_id = ctx.org.id;
+    // Parse before taking the write lock: bad input never waits for it.
+    let (replacement, ops) = match change {
+        Change::Replace(body) => (Some(resource::parse_resource(&USER_TYPE, body)?.doc), None),
+        Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
+    };
+    let now = now(state);
+    let tx = db::begin_write(&state.writer).await?;
+    let mut loaded = load(&tx, org_id, id).await?;
+    let groups = groups_of(&tx, org_id, vec![loaded.row.user_id]).await?;
+    let groups = groups.get(&loaded.row.user_id).cloned().unwrap_or_default();
+    let before = render(state, &loaded, &groups);
+    list::check_if_match(if_match, &before.version)?;
+    let mut doc = match (replacement, ops) {
+        (Some(doc), _) => doc,
+        (None, Some(ops)) => patch::apply(&USER_TYPE, &patchable(&loaded), &ops)?.doc,
+        (None, None) => return Err(ApiError::internal(anyhow::anyhow!("no change given"))),
+    };
+    let active = take_active(&mut doc);
+    let user_name = user_name(&doc)?;
+    let key = user_name.to_lowercase();
+    if key != loaded.row.user_name_key {
+        ensure_user_name_free(&tx, org_id, &key, Some(id)).await?;
+    }
+    let was_active = loaded.active();
+    let changed_doc = doc != loaded.row.attributes;
+    if changed_doc {
+        scim_user::Entity::update_many()
+            .col_expr(scim_user::Column::UserName, Expr::value(user_name.clone()))
+            .col_expr(scim_user::Column::UserNameKey, Expr::value(key))
+            .col_expr(scim_user::Column::ExternalId, Expr::value(external_id(&doc)))
+            .col_expr(scim_user::Column::Attributes, Expr::value(doc.clone()))
+            .col_expr(scim_user::Column::UpdatedAt, Expr::value(now))
+            .filter(scim_user::Column::Id.eq(id))
+            .exec(&tx)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    uniqueness(format!("userName `{user_name}` is already taken in this organization"))
+                }
+                _ => e.into(),
+            })?;
+        loaded.row.user_name = user_name.clone();
+        loaded.row.attributes = doc;
+        loaded.row.updated_at = now;
+    }
+    let active_changed = active.is_some_and(|a| a != was_active);
+    if let Some(active) = active.filter(|_| active_changed) {
+        set_active(&tx, org_id, &mut loaded, active, now).await?;
+        if !changed_doc {
+            scim_user::Entity::update_many()
+                .col_expr(scim_user::Column::UpdatedAt, Expr::value(now))
+                .filter(scim_user::Column::Id.eq(id))
+                .exec(&tx)
+                .await?;
+            loaded.row.updated_at = now;
+        }
+    }
+    if changed_doc || active_changed {
+        let action = match (active_changed, loaded.active()) {
+            (true, false) => "scim.user.deactivated",
+            (true, true) => "scim.user.reactivated",
+            _ => "scim.user.updated",
+        };
+        audit::record(
+            &tx,
+            now,
+            meta,
+            AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, action)
+                .org(org_id)
+                .target("user", loaded.row.user_id)
+                .details(json!({ "scim_id": id, "user_name": user_name, "active": loaded.active() })),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(render(state, &loaded, &groups))
+}
+
+pub async fn delete(
+    state: &AppState,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
+    let org_id = ctx.org.id;
+    let now = now(state);
+    let tx = db::begin_write(&state.writer).await?;
+    let loaded = load(&tx, org_id, id).await?;
+    if if_match.is_some() {
+        let groups = groups_of(&tx, org_id, vec![loaded.row.user_id]).await?;
+        let current =
+            render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default());
+        list::check_if_match(if_match, &current.version)?;
+    }
+    if loaded.active() {
+        ensure_not_last_owner(&tx, org_id, &loaded.membership).await?;
+    }
+    let user_id = loaded.row.user_id;
+    scim_user::Entity::delete_by_id(id).exec(&tx).await?;
+    membership::Entity::delete_by_id(loaded.membership.id).exec(&tx).await?;
+    crate::teams::service::remove_from_all(&tx, org_id, user_id).await?;
+    members::service::revoke_access(&tx, org_id, user_id, now, "scim_deleted").await?;
+    let elsewhere =
+        membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).count(&tx).await?;
+    let account = user::Entity::find_by_id(user_id).one(&tx).await?;
+    let account_deleted = elsewhere == 0 && account.as_ref().is_some_and(|u| u.password_hash.is_none());
+    if account_deleted {
+        user::Entity::delete_by_id(user_id).exec(&tx).await?;
+    }
+    audit::record(
+        &tx,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.user.deleted")
+            .org(org_id)
+            .target("user", user_id)
+            .details(json!({
+                "scim_id": id,
+                "user_name": loaded.row.user_name,
+                "account_deleted": account_deleted,
+            })),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the membership of `user_id` in `org_id` is managed by the directory.
+pub async fn is_directory_managed<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+) -> Result<bool, ApiError> {
+    Ok(scim_user::Entity::find()
+        .filter(scim_user::Column::OrgId.eq(org_id))
+        .filter(scim_user::Column::UserId.eq(user_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
+/// The error the org API answers when an admin changes what the directory manages.
+pub fn directory_managed(what: &str) -> ApiError {
+    ApiError::new(
+        ErrorKind::Conflict,
+        "DIRECTORY_MANAGED",
+        format!(
+            "{what} is managed by the organization's directory (SCIM); change it in the identity provider"
+        ),
+    )
+}

@@ -1,0 +1,125 @@
+//! Value filters (`emails[type eq "work"]`, RFC 7644 §3.5.2) evaluated on the elements of one
+//! resource's multi-valued attribute, for PATCH. The filter's names are sub-attributes of that
+//! attribute; `check_filter` rejects any other, so evaluation never meets an unknown name.
+
+use serde_json::Value;
+
+use super::filter::{AttrPath, CompValue, CompareOp, Filter};
+use super::schema::{Attr, AttrType};
+use super::value::{Object, coerce_value, fold, invalid, is_empty};
+use crate::error::ApiError;
+
+fn filter_sub(attr: &'static Attr, path: &AttrPath) -> Option<&'static Attr> {
+    if path.sub_attr.is_some() { None } else { attr.sub_attr(&path.attr) }
+}
+
+/// Every name in `filter` is a sub-attribute of `attr`, and no boolean is ordered.
+pub fn check_filter(attr: &'static Attr, filter: &Filter) -> Result<(), ApiError> {
+    let unknown =
+        |p: &AttrPath| invalid("invalidFilter", format!("{}.{}", attr.name, p.attr), "unknown sub-attribute");
+    match filter {
+        Filter::Present(p) => filter_sub(attr, p).map(|_| ()).ok_or_else(|| unknown(p)),
+        Filter::Compare { path, op, .. } => {
+            let sub = filter_sub(attr, path).ok_or_else(|| unknown(path))?;
+            if sub.ty == AttrType::Boolean && !matches!(op, CompareOp::Eq | CompareOp::Ne) {
+                return Err(invalid(
+                    "invalidFilter",
+                    attr.name,
+                    format!("{} can't compare booleans", op.as_str()),
+                ));
+            }
+            Ok(())
+        }
+        Filter::And(a, b) | Filter::Or(a, b) => check_filter(attr, a).and_then(|()| check_filter(attr, b)),
+        Filter::Not(inner) => check_filter(attr, inner),
+        Filter::ValuePath { .. } => Err(invalid("invalidFilter", attr.name, "value paths can't be nested")),
+    }
+}
+
+pub fn matches(attr: &'static Attr, filter: &Filter, element: &Value) -> bool {
+    let field = |p: &AttrPath| filter_sub(attr, p).map(|sub| (sub, element.get(sub.name)));
+    match filter {
+        Filter::Present(p) => field(p).is_some_and(|(_, v)| v.is_some_and(|v| !is_empty(v))),
+        Filter::Compare { path, op, value } => {
+            field(path).is_some_and(|(sub, v)| compare(sub, v, *op, value))
+        }
+        Filter::And(a, b) => matches(attr, a, element) && matches(attr, b, element),
+        Filter::Or(a, b) => matches(attr, a, element) || matches(attr, b, element),
+        Filter::Not(inner) => !matches(attr, inner, element),
+        Filter::ValuePath { .. } => false,
+    }
+}
+
+/// RFC 7644 §3.4.2.2 on one value: strings compare case-insensitively unless `caseExact`,
+/// dateTimes by instant, booleans only for equality; a type mismatch matches only `ne`.
+fn compare(sub: &Attr, actual: Option<&Value>, op: CompareOp, expected: &CompValue) -> bool {
+    use std::cmp::Ordering;
+    let ordering = match (actual, expected) {
+        (Some(Value::String(a)), CompValue::String(b)) => {
+            let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+            let (a_folded, b_folded) = (fold(a, sub.case_exact), fold(b, sub.case_exact));
+            match (op, sub.ty, instant(a), instant(b)) {
+                (CompareOp::Co, ..) => return a_folded.contains(&b_folded),
+                (CompareOp::Sw, ..) => return a_folded.starts_with(&b_folded),
+                (CompareOp::Ew, ..) => return a_folded.ends_with(&b_folded),
+                (_, AttrType::DateTime, Some(a), Some(b)) => Some(a.cmp(&b)),
+                _ => Some(a_folded.cmp(&b_folded)),
+            }
+        }
+        (Some(Value::Number(a)), CompValue::Number(b)) => {
+            a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b))
+        }
+        (Some(Value::Bool(a)), CompValue::Bool(b)) => Some(a.cmp(b)),
+        (None | Some(Value::Null), CompValue::Null) => Some(Ordering::Equal),
+        _ => None,
+    };
+    match (op, ordering) {
+        (CompareOp::Eq, Some(o)) => o == Ordering::Equal,
+        (CompareOp::Ne, o) => o != Some(Ordering::Equal),
+        (CompareOp::Gt, Some(o)) => o == Ordering::Greater,
+        (CompareOp::Ge, Some(o)) => o != Ordering::Less,
+        (CompareOp::Lt, Some(o)) => o == Ordering::Less,
+        (CompareOp::Le, Some(o)) => o != Ordering::Greater,
+        _ => false,
+    }
+}
+
+/// The element a conjunction of `eq` comparisons describes (`type eq "work" and primary eq
+/// true`), or `None` for any other filter.
+pub fn element_from_eq(attr: &'static Attr, filter: &Filter) -> Result<Option<Value>, ApiError> {
+    let mut element = Object::new();
+    let mut stack = vec![filter];
+    while let Some(filter) = stack.pop() {
+        match filter {
+            Filter::And(a, b) => stack.extend([a.as_ref(), b.as_ref()]),
+            Filter::Compare { path, op: CompareOp::Eq, value } => {
+                let Some(sub) = filter_sub(attr, path) else { return Ok(None) };
+                let value = match value {
+                    CompValue::String(s) => Value::String(s.clone()),
+                    CompValue::Number(n) => Value::Number(n.clone()),
+                    CompValue::Bool(b) => Value::Bool(*b),
+                    CompValue::Null => return Ok(None),
+                };
+                let path = format!("{}.{}", attr.name, sub.name);
+                match coerce_value(sub, &value, &path)? {
+                    Some(value) => element.insert(sub.name.to_string(), value),
+                    None => return Ok(None),
+                };
+            }
+            _ => return Ok(None),
+        }
+    }
+    Ok(Some(Value::Object(element)))
+}
+
+/// The key of a `value eq "x"` filter, the way Okta removes one member.
+pub fn value_eq_key(attr: &Attr, filter: &Filter) -> Option<String> {
+    match filter {
+        Filter::Compare { path, op: CompareOp::Eq, value: CompValue::String(s) }
+            if path.sub_attr.is_none() && path.attr.eq_ignore_ascii_case("value") =>
+        {
+            Some(fold(s, attr.sub_attr("value").is_some_and(|v| v.case_exact)))
+        }
+        _ => None,
+    }
+}
