@@ -127,3 +127,125 @@ async fn versions_guard_writes_and_save_reads() {
     let delete = scim.send_json_with(Method::DELETE, &path, None, &[("if-match", &version)]).await;
     assert_eq!(delete.status, 412);
 }
+
+#[tokio::test]
+async fn deactivation_suspends_the_membership_and_reactivation_restores_it() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    // Bob signed up on his own and joined the org as an admin; the directory adopts him.
+    let (bob, bob_id) = server.member_of(&owner, &org, "bob@example.com", "admin").await;
+    let team = owner.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": "Ops" })).await;
+    let team_id = team.expect(201)["id"].as_str().unwrap().to_string();
+    owner.put(&format!("/api/v1/orgs/{org}/teams/{team_id}/members/{bob_id}"), &json!({})).await.expect(201);
+    bob.get(&format!("/api/v1/orgs/{org}")).await.expect(200);
+    let user = create_user(&scim, "bob@example.com").await;
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    assert_eq!(user["groups"][0]["display"], "Ops");
+
+    let off = scim.patch(&path, &patch(json!([{ "op": "replace", "path": "active", "value": false }]))).await;
+    assert_eq!(off.expect(200)["active"], false);
+    // The session in that org is gone, and signing in again does not reach it.
+    assert_eq!(bob.get(&format!("/api/v1/orgs/{org}")).await.status, 401);
+    let login = server.login("bob@example.com", PASSWORD).await;
+    let fresh = server.with_token(login.expect(200)["access_token"].as_str().unwrap());
+    assert_eq!(fresh.get(&format!("/api/v1/orgs/{org}")).await.status, 404);
+    let filtered = scim.get("/scim/v2/Users?filter=active%20eq%20false").await;
+    assert_eq!(filtered.expect(200)["totalResults"], 1);
+
+    let on = scim.patch(&path, &patch(json!([{ "op": "replace", "value": { "active": true } }]))).await;
+    assert_eq!(on.expect(200)["active"], true);
+    let member = owner.get(&format!("/api/v1/orgs/{org}/members/{bob_id}")).await;
+    assert_eq!(member.expect(200)["role"], "admin");
+    let team = owner.get(&format!("/api/v1/orgs/{org}/teams/{team_id}")).await;
+    assert!(team.expect(200).to_string().contains(&bob_id));
+    let selected = fresh.post_empty(&format!("/api/v1/orgs/{org}/select")).await;
+    selected.expect(200);
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=scim.user.*")).await;
+    let actions: Vec<&str> =
+        log.expect(200)["data"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, vec!["scim.user.reactivated", "scim.user.deactivated", "scim.user.created"]);
+}
+
+#[tokio::test]
+async fn directory_managed_members_cannot_be_removed_through_the_org_api() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    let user = create_user(&scim, "managed@example.com").await;
+    let members = owner.get(&format!("/api/v1/orgs/{org}/members?email=managed@example.com")).await;
+    let user_id = members.expect(200)["data"][0]["user_id"].as_str().unwrap().to_string();
+    let removed = owner.delete(&format!("/api/v1/orgs/{org}/members/{user_id}")).await;
+    assert_eq!(removed.problem(409), "DIRECTORY_MANAGED");
+    scim.delete(&format!("/scim/v2/Users/{}", user["id"].as_str().unwrap())).await;
+    // The directory created the account and it had no other org: it is gone too.
+    let admin_view = owner.get(&format!("/api/v1/orgs/{org}/members/{user_id}")).await;
+    assert_eq!(admin_view.status, 404);
+}
+
+#[tokio::test]
+async fn put_replaces_and_okta_deactivates_with_put() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let user = create_user(&scim, "okta@example.com").await;
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let mut body = user_body("okta@example.com");
+    body["active"] = json!(false);
+    body["name"] = json!({ "givenName": "Okta" });
+    body["id"] = json!("ignored");
+    body["password"] = json!("Sup3r-secret!");
+    let replaced = scim.put(&path, &body).await;
+    let replaced = replaced.expect(200);
+    assert_eq!(replaced["active"], false);
+    assert_eq!(replaced["name"], json!({ "givenName": "Okta" }));
+    assert_eq!(replaced["id"], user["id"]);
+    assert!(replaced.get("password").is_none());
+    let taken = create_user(&scim, "other@example.com").await;
+    let mut clash = user_body("OKTA@example.com");
+    clash["emails"] = json!([{ "value": "other@example.com", "primary": true }]);
+    let clash = scim.put(&format!("/scim/v2/Users/{}", taken["id"].as_str().unwrap()), &clash).await;
+    assert_eq!(scim_type(&clash, 409), "uniqueness");
+}
+
+#[tokio::test]
+async fn the_orgs_domains_and_seat_limit_apply_to_provisioning() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    owner
+        .post(&format!("/api/v1/orgs/{org}/email-domains"), &json!({ "domain": "example.com" }))
+        .await
+        .expect(201);
+    let outsider = scim.post("/scim/v2/Users", &user_body("eve@evil.test")).await;
+    assert_eq!(scim_type(&outsider, 400), "invalidValue");
+    assert!(outsider.body["detail"].as_str().unwrap().contains("evil.test"), "{}", outsider.text);
+    owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "max_users": 2 })).await.expect(200);
+    create_user(&scim, "one@example.com").await;
+    let full = scim.post("/scim/v2/Users", &user_body("two@example.com")).await;
+    assert_eq!(full.status, 409, "{}", full.text);
+    assert!(full.body["detail"].as_str().unwrap().contains("limited to 2"), "{}", full.text);
+    let no_email = scim.post("/scim/v2/Users", &json!({ "schemas": [USER], "userName": "plain" })).await;
+    assert_eq!(scim_type(&no_email, 400), "invalidValue");
+}
+
+#[tokio::test]
+async fn attributes_and_excluded_attributes_shape_every_read() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut body = user_body("shape@example.com");
+    body[ENTERPRISE] = json!({ "department": "Tour", "employeeNumber": "701984" });
+    body["schemas"] = json!([USER, ENTERPRISE]);
+    let user = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    let id = user["id"].as_str().unwrap();
+    assert_eq!(user[ENTERPRISE]["department"], "Tour");
+    let only = scim.get(&format!("/scim/v2/Users/{id}?attributes=userName,name.givenName")).await;
+    let only = only.expect(200);
+    assert_eq!(only["userName"], "shape@example.com");
+    assert_eq!(only["name"], json!({ "givenName": "Barbara" }));
+    assert_eq!(only["id"], json!(id));
+    assert!(only.get("emails").is_none() && only.get("displayName").is_none(), "{only}");
+    let without =
+        scim.get(&format!("/scim/v2/Users/{id}?excludedAttributes=emails,{ENTERPRISE}:department")).await;
+    let without = without.expect(200);
+    assert!(without.get("emails").is_none());
+    assert_eq!(without[ENTERPRISE], json!({ "employeeNumber": "701984" }));
+    let listed = scim.get("/scim/v2/Users?attributes=userName").await;
+    assert_eq!(listed.expect(200)["Resources"][0].as_object().unwrap().len(), 3, "{}", listed.text);
+}

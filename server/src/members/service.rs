@@ -230,6 +230,13 @@ pub async fn change_role(
         return Ok(member);
     }
     check_role_assignable(&tx, ctx, &role).await?;
+    if crate::scim::roles::derives_roles(&tx, ctx.org_id()).await?
+        && crate::scim::users::is_directory_managed(&tx, ctx.org_id(), user_id).await?
+    {
+        return Err(crate::scim::users::directory_managed(
+            "this member's role (it follows their directory groups)",
+        ));
+    }
     // Taking a role away needs the same standing as granting it.
     check_role_assignable(&tx, ctx, &from).await.map_err(|e| match e.kind() {
         crate::error::ErrorKind::Validation => e,
@@ -278,6 +285,9 @@ pub async fn remove(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let member = find(&tx, ctx, user_id).await?;
+    if crate::scim::users::is_directory_managed(&tx, ctx.org_id(), user_id).await? {
+        return Err(crate::scim::users::directory_managed("this membership"));
+    }
     if !leaving && member.membership.role == permissions::OWNER {
         ctx.require_owner()?;
     }

@@ -108,6 +108,15 @@ pub async fn recompute<C: ConnectionTrait>(
     Ok(changes)
 }
 
+/// Whether the org maps any group to a role (then directory-managed roles are derived).
+pub async fn derives_roles<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<bool, ApiError> {
+    Ok(group_role_mapping::Entity::find()
+        .filter(group_role_mapping::Column::OrgId.eq(org_id))
+        .count(db)
+        .await?
+        > 0)
+}
+
 fn matches(mapping: &group_role_mapping::Model, team: &team::Model) -> bool {
     mapping.group_key == team.name_key || team.external_id.as_deref() == Some(mapping.group_name.as_str())
 }

@@ -302,6 +302,9 @@ pub async fn add_member(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
+    if team.directory_managed {
+        return Err(crate::scim::users::directory_managed("this team's membership"));
+    }
     let user = scoped::<membership::Entity>(ctx)
         .find_also_related(user::Entity)
         .filter(membership::Column::UserId.eq(user_id))
@@ -352,6 +355,9 @@ pub async fn remove_member(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
+    if team.directory_managed {
+        return Err(crate::scim::users::directory_managed("this team's membership"));
+    }
     let (row, member) = find_member(&tx, ctx, team.id, user_id).await?.ok_or_else(ApiError::not_found)?;
     team_member::Entity::delete_by_id(row.id).exec(&tx).await?;
     touch(&tx, ctx, team.id, now).await?;
