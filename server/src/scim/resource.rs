@@ -261,3 +261,282 @@ fn keep_subs(value: Value, keep: &dyn Fn(&str) -> bool) -> Option<Value> {
     };
     Some(value).filter(|v| !super::value::is_empty(v))
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scim::schema::{ENTERPRISE_USER_URN as ENT, GROUP_TYPE, GROUP_URN, USER_TYPE, USER_URN};
+    use crate::scim::value::scim_type;
+
+    fn user_body(extra: Value) -> Value {
+        let mut body = json!({"schemas": [USER_URN], "userName": "bjensen"});
+        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body
+    }
+
+    #[test]
+    fn an_entra_user_becomes_a_canonical_doc() {
+        let body = json!({
+            "schemas": [USER_URN.to_uppercase(), ENT],
+            "id": "ignored", "meta": {"resourceType": "User"}, "groups": [{"value": "g1"}],
+            "USERNAME": "bjensen@example.com",
+            "externalId": "ABC",
+            "active": "False",
+            "name": {"givenName": "Barbara", "FamilyName": "Jensen", "formatted": ""},
+            "emails": {"value": "b@example.com", "type": "work", "primary": "true"},
+            "password": "s3cret!",
+            "title": null,
+            ENT: {"department": "Sales", "manager": {"value": "m-1", "displayName": "ro"}},
+            format!("{ENT}:employeeNumber"): "701984",
+        });
+        let parsed = parse_resource(&USER_TYPE, &body).unwrap();
+        assert_eq!(
+            parsed.doc,
+            json!({
+                "userName": "bjensen@example.com",
+                "externalId": "ABC",
+                "active": false,
+                "name": {"givenName": "Barbara", "familyName": "Jensen"},
+                "emails": [{"value": "b@example.com", "type": "work", "primary": true}],
+                ENT: {"department": "Sales", "manager": {"value": "m-1"}, "employeeNumber": "701984"},
+            })
+        );
+        assert_eq!(parsed.password.as_deref(), Some("s3cret!"));
+        assert!(!format!("{parsed:?}").contains("s3cret"));
+        let empty_extension = user_body(json!({ENT: {"department": ""}}));
+        assert_eq!(parse_resource(&USER_TYPE, &empty_extension).unwrap().doc, json!({"userName": "bjensen"}));
+    }
+
+    #[test]
+    fn a_group_keeps_member_values_only() {
+        let body = json!({
+            "schemas": [GROUP_URN],
+            "displayName": "Ops",
+            "members": [{"value": "u1", "display": "B", "$ref": "https://x/Users/u1"}, {"value": "u2", "type": "User"}, {"value": "U1"}],
+        });
+        let doc = parse_resource(&GROUP_TYPE, &body).unwrap().doc;
+        assert_eq!(
+            doc,
+            json!({"displayName": "Ops", "members": [{"value": "u1"}, {"value": "u2", "type": "User"}]})
+        );
+        let many: Vec<Value> = (0..1_000).map(|i| json!({"value": format!("u{i}")})).collect();
+        let body = json!({"schemas": [GROUP_URN], "displayName": "Big", "members": many});
+        assert_eq!(
+            parse_resource(&GROUP_TYPE, &body).unwrap().doc["members"].as_array().unwrap().len(),
+            1_000
+        );
+    }
+
+    #[test]
+    fn bad_bodies_are_rejected() {
+        let many: Vec<Value> = (0..101).map(|i| json!({"value": format!("{i}@x.test")})).collect();
+        let two_primaries = json!([{"value": "a@x", "primary": true}, {"value": "b@x", "primary": true}]);
+        for (case, rt, body, scim, field) in [
+            ("not an object", &USER_TYPE, json!([]), "invalidSyntax", "body"),
+            ("no schemas", &USER_TYPE, json!({"userName": "b"}), "invalidSyntax", "schemas"),
+            (
+                "schemas not strings",
+                &USER_TYPE,
+                json!({"schemas": [1], "userName": "b"}),
+                "invalidSyntax",
+                "schemas",
+            ),
+            (
+                "no core schema",
+                &USER_TYPE,
+                json!({"schemas": [ENT], "userName": "b"}),
+                "invalidSyntax",
+                "schemas",
+            ),
+            (
+                "other type's schema",
+                &USER_TYPE,
+                json!({"schemas": [USER_URN, GROUP_URN]}),
+                "invalidSyntax",
+                "schemas",
+            ),
+            (
+                "group as user",
+                &GROUP_TYPE,
+                json!({"schemas": [USER_URN], "displayName": "x"}),
+                "invalidSyntax",
+                "schemas",
+            ),
+            ("unknown attribute", &USER_TYPE, user_body(json!({"shoeSize": 42})), "invalidValue", "shoeSize"),
+            (
+                "unknown sub",
+                &USER_TYPE,
+                user_body(json!({"name": {"nick": "x"}})),
+                "invalidValue",
+                "name.nick",
+            ),
+            ("unknown in extension", &USER_TYPE, user_body(json!({ENT: {"x": 1}})), "invalidValue", "x"),
+            ("extension not an object", &USER_TYPE, user_body(json!({ENT: "x"})), "invalidValue", ENT),
+            ("wrong type", &USER_TYPE, user_body(json!({"active": "yes"})), "invalidValue", "active"),
+            (
+                "nested too deep",
+                &USER_TYPE,
+                user_body(json!({"name": {"givenName": {"a": 1}}})),
+                "invalidValue",
+                "name.givenName",
+            ),
+            (
+                "huge string",
+                &USER_TYPE,
+                user_body(json!({"title": "x".repeat(2049)})),
+                "invalidValue",
+                "title",
+            ),
+            (
+                "two primaries",
+                &USER_TYPE,
+                user_body(json!({"emails": two_primaries})),
+                "invalidValue",
+                "emails",
+            ),
+            ("too many values", &USER_TYPE, user_body(json!({"emails": many})), "invalidValue", "emails"),
+            ("missing userName", &USER_TYPE, json!({"schemas": [USER_URN]}), "invalidValue", "userName"),
+            ("empty userName", &USER_TYPE, user_body(json!({"userName": ""})), "invalidValue", "userName"),
+            (
+                "missing displayName",
+                &GROUP_TYPE,
+                json!({"schemas": [GROUP_URN]}),
+                "invalidValue",
+                "displayName",
+            ),
+        ] {
+            let err = parse_resource(rt, &body).unwrap_err();
+            assert_eq!(
+                (scim_type(&err).as_str(), err.field_errors()[0].field.as_str()),
+                (scim, field),
+                "{case}: {err}"
+            );
+        }
+    }
+
+    fn r(schema: &'static str, attr: &'static str, sub: Option<&'static str>) -> AttrRef {
+        AttrRef { schema, attr: Some(attr), sub }
+    }
+
+    #[test]
+    fn attribute_lists_parse() {
+        let list = format!(
+            " userName, NAME.givenName,emails.VALUE , {ENT}:manager.value,{ENT},meta.lastModified,nope,name.nope,,externalid"
+        );
+        assert_eq!(
+            parse_attr_list(&USER_TYPE, &list).unwrap(),
+            [
+                r(USER_URN, "userName", None),
+                r(USER_URN, "name", Some("givenName")),
+                r(USER_URN, "emails", Some("value")),
+                r(ENT, "manager", Some("value")),
+                AttrRef { schema: ENT, attr: None, sub: None },
+                r(USER_URN, "meta", Some("lastModified")),
+                r(USER_URN, "externalId", None),
+            ]
+        );
+        assert_eq!(
+            parse_attr_list(&GROUP_TYPE, "members.$ref").unwrap(),
+            [r(GROUP_URN, "members", Some("$ref"))]
+        );
+        assert!(parse_attr_list(&USER_TYPE, "").unwrap().is_empty());
+        for bad in ["emails[type eq \"work\"]", "user name", "a.b.c", ":userName", "1st"] {
+            let err = parse_attr_list(&USER_TYPE, bad).unwrap_err();
+            assert_eq!(scim_type(&err), "invalidValue", "{bad}");
+        }
+    }
+
+    fn rendered() -> Value {
+        json!({
+            "schemas": [USER_URN, ENT],
+            "id": "u1",
+            "externalId": "x1",
+            "meta": {"resourceType": "User", "lastModified": "2024-01-01T00:00:00Z"},
+            "userName": "bjensen",
+            "name": {"givenName": "Barbara", "familyName": "Jensen"},
+            "emails": [{"value": "a@x", "type": "work"}, {"value": "b@x", "type": "home"}],
+            "groups": [{"value": "g1", "display": "Ops"}],
+            ENT: {"department": "Sales", "manager": {"value": "m1", "displayName": "M"}},
+        })
+    }
+
+    #[test]
+    fn projection_keeps_what_was_asked_for() {
+        let all = rendered();
+        for (case, attributes, excluded, expected) in [
+            ("defaults", "", "", all.clone()),
+            (
+                "one attribute",
+                "username",
+                "",
+                json!({"schemas": [USER_URN], "id": "u1", "userName": "bjensen"}),
+            ),
+            (
+                "sub-attributes",
+                "name.givenName,emails.value,meta",
+                "",
+                json!({
+                    "schemas": [USER_URN], "id": "u1", "meta": all["meta"],
+                    "name": {"givenName": "Barbara"}, "emails": [{"value": "a@x"}, {"value": "b@x"}],
+                }),
+            ),
+            (
+                "an extension attribute",
+                &format!("{ENT}:manager.value"),
+                "",
+                json!({"schemas": [USER_URN, ENT], "id": "u1", ENT: {"manager": {"value": "m1"}}}),
+            ),
+            ("a whole extension", ENT, "", json!({"schemas": [USER_URN, ENT], "id": "u1", ENT: all[ENT]})),
+            (
+                "attributes win",
+                "userName",
+                "userName",
+                json!({"schemas": [USER_URN], "id": "u1", "userName": "bjensen"}),
+            ),
+        ] {
+            let attributes = parse_attr_list(&USER_TYPE, attributes).unwrap();
+            let excluded = parse_attr_list(&USER_TYPE, excluded).unwrap();
+            assert_eq!(project(&USER_TYPE, all.clone(), &attributes, &excluded), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn exclusion_drops_and_empties() {
+        let excluded = parse_attr_list(
+            &USER_TYPE,
+            &format!("groups,emails.type,id,schemas,{ENT}:department,{ENT}:manager"),
+        )
+        .unwrap();
+        let mut expected = rendered();
+        let fields = expected.as_object_mut().unwrap();
+        fields.remove("groups");
+        fields.remove(ENT);
+        fields.insert("schemas".into(), json!([USER_URN]));
+        fields.insert("emails".into(), json!([{"value": "a@x"}, {"value": "b@x"}]));
+        assert_eq!(project(&USER_TYPE, rendered(), &[], &excluded), expected);
+    }
+
+    #[test]
+    fn wants_tells_whether_to_load_an_attribute() {
+        let list = |s: &str| parse_attr_list(&GROUP_TYPE, s).unwrap();
+        for (attributes, excluded, name, expected) in [
+            ("", "", "members", true),
+            ("", "members", "members", false),
+            ("", "members.value", "members", true),
+            ("displayName", "", "members", false),
+            ("members.value", "", "members", true),
+            ("displayName", "", "id", true),
+            ("", "", "unknown", true),
+        ] {
+            assert_eq!(
+                wants(&GROUP_TYPE, &list(attributes), &list(excluded), name),
+                expected,
+                "{attributes} {excluded} {name}"
+            );
+        }
+        let users = parse_attr_list(&USER_TYPE, &format!("{ENT}")).unwrap();
+        assert!(wants(&USER_TYPE, &users, &[], "manager") && !wants(&USER_TYPE, &users, &[], "groups"));
+    }
+}

@@ -123,3 +123,111 @@ pub fn value_eq_key(attr: &Attr, filter: &Filter) -> Option<String> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::scim::filter::parse_path;
+    use crate::scim::schema::{GROUP, USER};
+    use crate::scim::value::scim_type;
+
+    fn emails() -> &'static Attr {
+        USER.attr("emails").unwrap()
+    }
+
+    fn filter(text: &str) -> Filter {
+        parse_path(&format!("x[{text}]")).unwrap().value_filter.unwrap()
+    }
+
+    /// `emails`' `value` sub-attribute, retyped.
+    fn typed(ty: AttrType, case_exact: bool) -> &'static Attr {
+        let value = emails().sub_attr("value").unwrap();
+        Box::leak(Box::new(Attr { ty, case_exact, ..*value }))
+    }
+
+    #[test]
+    fn every_operator_on_one_element() {
+        let element = json!({"value": "Barbara@Example.com", "type": "work", "primary": true});
+        for (text, expected) in [
+            (r#"value eq "barbara@example.COM""#, true),
+            (r#"value ne "barbara@example.com""#, false),
+            (r#"value co "EXAMPLE""#, true),
+            (r#"value sw "barb""#, true),
+            (r#"value ew ".org""#, false),
+            (r#"value gt "a""#, true),
+            (r#"value ge "barbara@example.com""#, true),
+            (r#"value lt "a""#, false),
+            (r#"value le "c""#, true),
+            ("type pr", true),
+            ("display pr", false),
+            (r#"display eq "x""#, false),
+            (r#"display ne "x""#, true),
+            ("display eq null", true),
+            ("primary eq true", true),
+            ("primary ne true", false),
+            (r#"primary eq "true""#, false),
+            (r#"type eq "work" and primary eq true"#, true),
+            (r#"type eq "home" or primary eq false"#, false),
+            (r#"not (type eq "home")"#, true),
+            (r#"TYPE EQ "WORK""#, true),
+        ] {
+            assert_eq!(matches(emails(), &filter(text), &element), expected, "{text}");
+        }
+    }
+
+    #[test]
+    fn comparisons_follow_the_sub_attributes_type() {
+        let s = |v: &str| CompValue::String(v.into());
+        let n = |v: i64| CompValue::Number(v.into());
+        let exact = typed(AttrType::String, true);
+        let date = typed(AttrType::DateTime, false);
+        let int = typed(AttrType::Integer, false);
+        for (sub, actual, op, expected, result) in [
+            (exact, json!("Abc"), CompareOp::Eq, s("abc"), false),
+            (exact, json!("Abc"), CompareOp::Sw, s("Ab"), true),
+            (date, json!("2024-01-01T10:00:00+02:00"), CompareOp::Lt, s("2024-01-01T09:00:00Z"), true),
+            (date, json!("2024-01-01T08:00:00Z"), CompareOp::Eq, s("2024-01-01T10:00:00+02:00"), true),
+            (int, json!(10), CompareOp::Gt, n(9), true),
+            (int, json!(10), CompareOp::Le, n(9), false),
+            (int, json!(10), CompareOp::Eq, s("10"), false),
+            (int, json!(10), CompareOp::Ne, s("10"), true),
+        ] {
+            assert_eq!(compare(sub, Some(&actual), op, &expected), result, "{actual} {op:?} {expected:?}");
+        }
+    }
+
+    #[test]
+    fn filters_name_only_sub_attributes() {
+        assert!(check_filter(emails(), &filter(r#"type eq "work" and not (value pr)"#)).is_ok());
+        for (text, field) in [
+            (r#"nope eq "x""#, "emails.nope"),
+            (r#"type eq "work" or value.x pr"#, "emails.value"),
+            ("primary lt true", "emails"),
+        ] {
+            let err = check_filter(emails(), &filter(text)).unwrap_err();
+            assert_eq!(
+                (scim_type(&err).as_str(), err.field_errors()[0].field.as_str()),
+                ("invalidFilter", field)
+            );
+        }
+    }
+
+    #[test]
+    fn eq_conjunctions_describe_an_element() {
+        for (text, expected) in [
+            (r#"type eq "work""#, Some(json!({"type": "work"}))),
+            (r#"type eq "work" and primary eq "True""#, Some(json!({"type": "work", "primary": true}))),
+            (r#"type eq "work" or type eq "home""#, None),
+            (r#"type ne "work""#, None),
+            ("type eq null", None),
+        ] {
+            assert_eq!(element_from_eq(emails(), &filter(text)).unwrap(), expected, "{text}");
+        }
+        assert!(element_from_eq(emails(), &filter("primary eq 3")).is_err());
+        let members = GROUP.attr("members").unwrap();
+        assert_eq!(value_eq_key(members, &filter(r#"VALUE eq "AbC""#)).as_deref(), Some("abc"));
+        assert_eq!(value_eq_key(members, &filter(r#"value ne "x""#)), None);
+    }
+}

@@ -554,7 +554,11 @@ async fn group_patch(
 
 /// `10k` for 10000, `2500` for 2500.
 fn group_label(members: usize) -> String {
-    if members >= 1000 && members % 1000 == 0 { format!("{}k", members / 1000) } else { members.to_string() }
+    if members >= 1000 && members.is_multiple_of(1000) {
+        format!("{}k", members / 1000)
+    } else {
+        members.to_string()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,105 @@
+//! The forms Microsoft Entra ID and Okta send, each accepted as the client sends it. Test names
+//! say which client a form comes from.
+
+use guildhall_tests::TestServer;
+use serde_json::json;
+
+use crate::scim_users::{ENTERPRISE, USER, create_user, patch, scim_org, user_body};
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+
+#[tokio::test]
+async fn entra_patches_with_capitalized_ops_string_booleans_and_dotted_keys() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let user = create_user(&scim, "entra@example.com").await;
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let manager = create_user(&scim, "boss@example.com").await;
+    let manager_id = manager["id"].as_str().unwrap();
+    let ops = patch(json!([
+        { "op": "Replace", "path": "active", "value": "False" },
+        { "op": "Add", "value": {
+            "name.givenName": "Entra",
+            "urn:ietf:params:scim:schemas:core:2.0:User:displayName": "Entra User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:department": "Sales",
+        } },
+        { "op": "Add", "path": "emails[type eq \"work\"].value", "value": "entra.work@example.com" },
+        { "op": "Add", "path": "phoneNumbers[type eq \"mobile\"].value", "value": "+1 555 0100" },
+        { "op": "Replace", "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager", "value": { "value": manager_id } },
+    ]));
+    let patched = scim.patch(&path, &ops).await;
+    let patched = patched.expect(200);
+    assert_eq!(patched["active"], false);
+    assert_eq!(patched["name"]["givenName"], "Entra");
+    assert_eq!(patched["displayName"], "Entra User");
+    assert_eq!(patched[ENTERPRISE]["department"], "Sales");
+    assert_eq!(patched[ENTERPRISE]["manager"]["value"], json!(manager_id));
+    assert_eq!(patched["emails"][0]["value"], "entra.work@example.com");
+    assert_eq!(patched["phoneNumbers"][0], json!({ "type": "mobile", "value": "+1 555 0100" }));
+    let back = patch(json!([{ "op": "replace", "value": { "active": "True" } }]));
+    assert_eq!(scim.patch(&path, &back).await.expect(200)["active"], true);
+}
+
+#[tokio::test]
+async fn entra_probes_by_user_name_and_external_id() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let user = create_user(&scim, "probe@example.com").await;
+    let by_name = scim.get("/scim/v2/Users?filter=userName+eq+%22probe%40example.com%22").await;
+    assert_eq!(by_name.expect(200)["Resources"][0]["id"], user["id"]);
+    let by_external = scim.get("/scim/v2/Users?filter=externalId%20eq%20%22ext-probe@example.com%22").await;
+    assert_eq!(by_external.expect(200)["totalResults"], 1);
+    // Nothing matches: an empty list, not an error.
+    let none = scim.get("/scim/v2/Users?filter=userName%20eq%20%22nobody%40example.com%22").await;
+    let none = none.expect(200);
+    assert_eq!(
+        (none["totalResults"].as_u64(), none["Resources"].as_array().map(Vec::len)),
+        (Some(0), Some(0))
+    );
+    // externalId is case-exact.
+    let cased = scim.get("/scim/v2/Users?filter=externalId%20eq%20%22EXT-probe@example.com%22").await;
+    assert_eq!(cased.expect(200)["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn entra_removes_group_members_by_value_list() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let a = create_user(&scim, "a@example.com").await["id"].as_str().unwrap().to_string();
+    let b = create_user(&scim, "b@example.com").await["id"].as_str().unwrap().to_string();
+    let body = json!({ "schemas": [GROUP], "displayName": "G", "members": [{ "value": a }, { "value": b }] });
+    let group = scim.post("/scim/v2/Groups", &body).await.expect(201).clone();
+    let path = format!("/scim/v2/Groups/{}", group["id"].as_str().unwrap());
+    let remove = patch(json!([{ "op": "Remove", "path": "members", "value": [{ "value": a }] }]));
+    assert_eq!(scim.patch(&path, &remove).await.status, 204);
+    let members = scim.get(&path).await.expect(200)["members"].clone();
+    assert_eq!(members.as_array().map(|m| m.len()), Some(1));
+    assert_eq!(members[0]["value"], json!(b));
+}
+
+#[tokio::test]
+async fn okta_finds_groups_by_display_name_and_empties_them() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let a = create_user(&scim, "a@example.com").await["id"].as_str().unwrap().to_string();
+    let body = json!({ "schemas": [GROUP], "displayName": "Okta Group", "members": [{ "value": a }] });
+    let group = scim.post("/scim/v2/Groups", &body).await.expect(201).clone();
+    let found = scim.get("/scim/v2/Groups?filter=displayName%20eq%20%22okta%20group%22").await;
+    assert_eq!(found.expect(200)["Resources"][0]["id"], group["id"]);
+    let path = format!("/scim/v2/Groups/{}", group["id"].as_str().unwrap());
+    let empty = patch(json!([{ "op": "replace", "path": "members", "value": [] }]));
+    assert_eq!(scim.patch(&path, &empty).await.status, 204);
+    assert!(scim.get(&path).await.expect(200).get("members").is_none());
+}
+
+#[tokio::test]
+async fn okta_sends_a_password_that_is_never_kept() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut body = user_body("pw@example.com");
+    body["password"] = json!("Okta-Sent-1!");
+    let user = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    assert!(user.get("password").is_none());
+    assert_eq!(server.login("pw@example.com", "Okta-Sent-1!").await.status, 401);
+    let _ = USER;
+}
