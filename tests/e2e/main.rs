@@ -18,6 +18,7 @@ mod scim_clients;
 mod scim_compliance;
 mod scim_discovery;
 mod scim_groups;
+mod scim_queries;
 mod scim_tokens;
 mod scim_users;
 mod service_accounts;

@@ -51,8 +51,8 @@ pub fn service_provider_config(base_url: &str) -> Value {
 
 /// A SCIM list (RFC 7644 §3.4.2). Discovery lists are never paged: every item is in `Resources`.
 #[derive(Debug, Object)]
-#[oai(rename = "ScimListResponse", rename_all = "camelCase")]
-pub struct ScimListResponse<T: ParseFromJSON + ToJSON> {
+#[oai(rename = "ScimDiscoveryList", rename_all = "camelCase")]
+pub struct ScimDiscoveryList<T: ParseFromJSON + ToJSON> {
     /// Always `["urn:ietf:params:scim:api:messages:2.0:ListResponse"]`.
     pub schemas: Vec<String>,
     pub total_results: u64,
@@ -63,7 +63,7 @@ pub struct ScimListResponse<T: ParseFromJSON + ToJSON> {
     pub resources: Vec<T>,
 }
 
-impl<T: ParseFromJSON + ToJSON> ScimListResponse<T> {
+impl<T: ParseFromJSON + ToJSON> ScimDiscoveryList<T> {
     /// A list holding every item at once.
     pub fn complete(resources: Vec<T>) -> Self {
         let count = resources.len() as u64;
@@ -270,11 +270,11 @@ impl ScimDiscoveryApi {
         state: Data<&AppState>,
         _auth: ScimAuth,
         req: &Request,
-    ) -> Result<ScimJson<ScimListResponse<ScimSchema>>, ScimError> {
+    ) -> Result<ScimJson<ScimDiscoveryList<ScimSchema>>, ScimError> {
         refuse_filter(req)?;
         let base = &state.config.public_base_url;
         let schemas = schema::all_schemas().into_iter().map(|s| ScimSchema::render(s, base)).collect();
-        Ok(ScimJson(ScimListResponse::complete(schemas)))
+        Ok(ScimJson(ScimDiscoveryList::complete(schemas)))
     }
 
     /// One schema, by its URN (any case).
@@ -306,11 +306,11 @@ impl ScimDiscoveryApi {
         state: Data<&AppState>,
         _auth: ScimAuth,
         req: &Request,
-    ) -> Result<ScimJson<ScimListResponse<ScimResourceType>>, ScimError> {
+    ) -> Result<ScimJson<ScimDiscoveryList<ScimResourceType>>, ScimError> {
         refuse_filter(req)?;
         let base = &state.config.public_base_url;
         let types = RESOURCE_TYPES.iter().map(|t| ScimResourceType::render(t, base)).collect();
-        Ok(ScimJson(ScimListResponse::complete(types)))
+        Ok(ScimJson(ScimDiscoveryList::complete(types)))
     }
 
     /// One resource type, by its name (`User` or `Group`, any case).

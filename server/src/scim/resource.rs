@@ -332,6 +332,7 @@ mod tests {
     #[test]
     fn bad_bodies_are_rejected() {
         let many: Vec<Value> = (0..101).map(|i| json!({"value": format!("{i}@x.test")})).collect();
+        let ent_x = format!("{ENT}:x");
         let two_primaries = json!([{"value": "a@x", "primary": true}, {"value": "b@x", "primary": true}]);
         for (case, rt, body, scim, field) in [
             ("not an object", &USER_TYPE, json!([]), "invalidSyntax", "body"),
@@ -372,7 +373,7 @@ mod tests {
                 "invalidValue",
                 "name.nick",
             ),
-            ("unknown in extension", &USER_TYPE, user_body(json!({ENT: {"x": 1}})), "invalidValue", "x"),
+            ("unknown in extension", &USER_TYPE, user_body(json!({ENT: {"x": 1}})), "invalidValue", &ent_x),
             ("extension not an object", &USER_TYPE, user_body(json!({ENT: "x"})), "invalidValue", ENT),
             ("wrong type", &USER_TYPE, user_body(json!({"active": "yes"})), "invalidValue", "active"),
             (
@@ -536,7 +537,7 @@ mod tests {
                 "{attributes} {excluded} {name}"
             );
         }
-        let users = parse_attr_list(&USER_TYPE, &format!("{ENT}")).unwrap();
+        let users = parse_attr_list(&USER_TYPE, ENT).unwrap();
         assert!(wants(&USER_TYPE, &users, &[], "manager") && !wants(&USER_TYPE, &users, &[], "groups"));
     }
 }

@@ -424,7 +424,10 @@ fn merge_key(
     password: &mut Option<String>,
 ) -> Result<(), ApiError> {
     let (schema, attr, sub) = match resolve_key(rt, within, key) {
-        None => return Err(invalid("invalidValue", key, "unknown attribute")),
+        None => {
+            let name = within.map_or(key.to_string(), |s| format!("{}:{key}", s.id));
+            return Err(invalid("invalidValue", name, "unknown attribute"));
+        }
         Some(Key::ServerSet) => return Ok(()),
         Some(Key::Schema(schema)) => {
             return match value {
