@@ -136,9 +136,13 @@ impl Sql {
         self.text.push_str(text);
     }
 
+    /// A placeholder: `?` on SQLite, `$n` (numbered within this expression) on PostgreSQL.
     fn bind(&mut self, value: impl Into<Value>) {
-        self.text.push('?');
         self.values.push(value.into());
+        match self.backend {
+            DatabaseBackend::Postgres => self.text.push_str(&format!("${}", self.values.len())),
+            _ => self.text.push('?'),
+        }
     }
 
     fn filter(&mut self, filter: &Filter) -> Result<(), ApiError> {

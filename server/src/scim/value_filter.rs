@@ -9,6 +9,7 @@ use super::schema::{Attr, AttrType};
 use super::value::{Object, coerce_value, fold, invalid, is_empty};
 use crate::error::ApiError;
 
+/// The sub-attribute a filter's name refers to; a dotted name never does.
 fn filter_sub(attr: &'static Attr, path: &AttrPath) -> Option<&'static Attr> {
     if path.sub_attr.is_some() { None } else { attr.sub_attr(&path.attr) }
 }
@@ -36,6 +37,7 @@ pub fn check_filter(attr: &'static Attr, filter: &Filter) -> Result<(), ApiError
     }
 }
 
+/// Whether `element`, one value of `attr`, passes `filter` (checked by `check_filter`).
 pub fn matches(attr: &'static Attr, filter: &Filter, element: &Value) -> bool {
     let field = |p: &AttrPath| filter_sub(attr, p).map(|sub| (sub, element.get(sub.name)));
     match filter {
@@ -56,15 +58,16 @@ fn compare(sub: &Attr, actual: Option<&Value>, op: CompareOp, expected: &CompVal
     use std::cmp::Ordering;
     let ordering = match (actual, expected) {
         (Some(Value::String(a)), CompValue::String(b)) => {
-            let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
             let (a_folded, b_folded) = (fold(a, sub.case_exact), fold(b, sub.case_exact));
-            match (op, sub.ty, instant(a), instant(b)) {
-                (CompareOp::Co, ..) => return a_folded.contains(&b_folded),
-                (CompareOp::Sw, ..) => return a_folded.starts_with(&b_folded),
-                (CompareOp::Ew, ..) => return a_folded.ends_with(&b_folded),
-                (_, AttrType::DateTime, Some(a), Some(b)) => Some(a.cmp(&b)),
-                _ => Some(a_folded.cmp(&b_folded)),
+            match op {
+                CompareOp::Co => return a_folded.contains(&b_folded),
+                CompareOp::Sw => return a_folded.starts_with(&b_folded),
+                CompareOp::Ew => return a_folded.ends_with(&b_folded),
+                _ => {}
             }
+            let instant = |s: &str| chrono::DateTime::parse_from_rfc3339(s).ok();
+            let instants = (sub.ty == AttrType::DateTime).then(|| instant(a).zip(instant(b))).flatten();
+            Some(instants.map_or_else(|| a_folded.cmp(&b_folded), |(a, b)| a.cmp(&b)))
         }
         (Some(Value::Number(a)), CompValue::Number(b)) => {
             a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b))
