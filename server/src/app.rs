@@ -31,7 +31,7 @@ use crate::{
     scim::{
         api::ScimTokensApi,
         discovery::ScimDiscoveryApi,
-        resources_api::{ScimGroupsApi, ScimUsersApi},
+        resources_api::{ScimGroupsApi, ScimSearchApi, ScimUsersApi},
         roles::GroupRoleMappingsApi,
     },
     service_accounts::api::ServiceAccountsApi,
@@ -140,7 +140,7 @@ apis!(
     DomainsApi,
     ServiceAccountsApi,
     AuditApi,
-    (ScimTokensApi, ScimDiscoveryApi, ScimUsersApi, ScimGroupsApi, GroupRoleMappingsApi),
+    (ScimTokensApi, ScimDiscoveryApi, ScimUsersApi, ScimGroupsApi, ScimSearchApi, GroupRoleMappingsApi),
     UsersApi,
     InstanceApi,
     KeysApi,

@@ -4,9 +4,8 @@
 
 use guildhall_tests::TestServer;
 
-/// The scim2-tester tags to run. Users and Groups are not served yet, so only discovery and the
-/// miscellaneous checks run; widen this to `"all"` once they are.
-const TAGS: &str = "discovery,service-provider-config,resource-types,schemas,misc";
+/// The scim2-tester tags to run: every check it has (discovery, CRUD, PATCH, search, misc).
+const TAGS: &str = "all";
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scim/run_scim2_tester.py");
 

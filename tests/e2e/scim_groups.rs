@@ -30,7 +30,7 @@ async fn a_group_is_a_team_with_members() {
     let id = group["id"].as_str().unwrap().to_string();
     assert_eq!(created.header("location"), Some(format!("{}/scim/v2/Groups/{id}", server.base).as_str()));
     assert_eq!(group["members"][0]["value"], json!(alice_id));
-    assert_eq!(group["members"][0]["display"], "alice@example.com");
+    assert_eq!(group["members"][0]["type"], "User");
     assert_eq!(group["members"][0]["$ref"], json!(format!("{}/scim/v2/Users/{alice_id}", server.base)));
     // The org API shows the team; the user shows the group.
     let teams = owner.get(&format!("/api/v1/orgs/{org}/teams")).await;

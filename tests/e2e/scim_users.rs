@@ -221,8 +221,32 @@ async fn the_orgs_domains_and_seat_limit_apply_to_provisioning() {
     let full = scim.post("/scim/v2/Users", &user_body("two@example.com")).await;
     assert_eq!(full.status, 409, "{}", full.text);
     assert!(full.body["detail"].as_str().unwrap().contains("limited to 2"), "{}", full.text);
-    let no_email = scim.post("/scim/v2/Users", &json!({ "schemas": [USER], "userName": "plain" })).await;
-    assert_eq!(scim_type(&no_email, 400), "invalidValue");
+}
+
+#[tokio::test]
+async fn a_user_without_an_email_gets_one_when_the_directory_sends_it() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    // RFC 7643 requires only userName; the account waits for a real address.
+    let plain = scim.post("/scim/v2/Users", &json!({ "schemas": [USER], "userName": "plain" })).await;
+    let plain = plain.expect(201).clone();
+    let path = format!("/scim/v2/Users/{}", plain["id"].as_str().unwrap());
+    let members = owner.get(&format!("/api/v1/orgs/{org}/members")).await;
+    assert!(members.text.contains("@directory.invalid"), "{}", members.text);
+    owner
+        .post(&format!("/api/v1/orgs/{org}/email-domains"), &json!({ "domain": "example.com" }))
+        .await
+        .expect(201);
+    let outside = patch(
+        json!([{ "op": "add", "path": "emails", "value": [{ "value": "plain@elsewhere.test", "primary": true }] }]),
+    );
+    assert_eq!(scim_type(&scim.patch(&path, &outside).await, 400), "invalidValue");
+    let inside = patch(
+        json!([{ "op": "add", "path": "emails", "value": [{ "value": "plain@example.com", "primary": true }] }]),
+    );
+    scim.patch(&path, &inside).await.expect(200);
+    let members = owner.get(&format!("/api/v1/orgs/{org}/members?email=plain@example.com")).await;
+    assert_eq!(members.expect(200)["data"].as_array().map(Vec::len), Some(1));
 }
 
 #[tokio::test]

@@ -30,12 +30,12 @@ pub fn service_provider_config(base_url: &str) -> Value {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_URN],
         "documentationUri": format!("{base_url}/docs"),
-        "patch": { "supported": false },
+        "patch": { "supported": true },
         "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
-        "filter": { "supported": false, "maxResults": 200 },
+        "filter": { "supported": true, "maxResults": super::list::MAX_COUNT },
         "changePassword": { "supported": false },
-        "sort": { "supported": false },
-        "etag": { "supported": false },
+        "sort": { "supported": true },
+        "etag": { "supported": true },
         "authenticationSchemes": [{
             "type": "oauthbearertoken",
             "name": "OAuth Bearer Token",

@@ -39,12 +39,12 @@ pub struct Rendered {
     pub location: String,
 }
 
-/// A member as the group shows it: SCIM User id (membership id), user id, display.
+/// A member as the group shows it: SCIM User id (membership id) and user id. RFC 7643's
+/// Group schema (§8.7.1) gives members `value`, `$ref` and `type` only.
 #[derive(Clone, Debug)]
 struct Member {
     scim_id: Uuid,
     user_id: Uuid,
-    display: String,
 }
 
 fn now(state: &AppState) -> DateTime<Utc> {
@@ -103,22 +103,14 @@ async fn members_of<C: ConnectionTrait>(db: &C, team_id: Uuid) -> Result<Vec<Mem
     let backend = db.get_database_backend();
     let placeholder = if backend == sea_orm::DatabaseBackend::Postgres { "$1" } else { "?" };
     let sql = format!(
-        "SELECT m.\"id\" AS scim_id, tm.\"user_id\" AS user_id, COALESCE(su.\"user_name\", u.\"email\") AS display \
+        "SELECT m.\"id\" AS scim_id, tm.\"user_id\" AS user_id \
          FROM \"team_members\" tm \
          JOIN \"memberships\" m ON m.\"org_id\" = tm.\"org_id\" AND m.\"user_id\" = tm.\"user_id\" \
-         JOIN \"users\" u ON u.\"id\" = tm.\"user_id\" \
-         LEFT JOIN \"scim_users\" su ON su.\"id\" = m.\"id\" \
          WHERE tm.\"team_id\" = {placeholder} ORDER BY tm.\"id\""
     );
     let rows = db.query_all_raw(Statement::from_sql_and_values(backend, sql, [team_id.into()])).await?;
     rows.iter()
-        .map(|row| {
-            Ok(Member {
-                scim_id: row.try_get("", "scim_id")?,
-                user_id: row.try_get("", "user_id")?,
-                display: row.try_get("", "display")?,
-            })
-        })
+        .map(|row| Ok(Member { scim_id: row.try_get("", "scim_id")?, user_id: row.try_get("", "user_id")? }))
         .collect::<Result<_, sea_orm::DbErr>>()
         .map_err(ApiError::from)
 }
@@ -175,7 +167,6 @@ fn render(state: &AppState, team: &team::Model, members: Option<&[Member]>) -> R
                 json!({
                     "value": m.scim_id,
                     "$ref": format!("{base}/scim/v2/Users/{}", m.scim_id),
-                    "display": m.display,
                     "type": "User",
                 })
             })
@@ -366,12 +357,14 @@ pub async fn update(
     let doc = match (replacement, ops) {
         (Some(doc), _) => doc,
         (None, Some(ops)) => {
-            let mut doc = json!({ "displayName": team.name });
+            let members: Vec<Value> = current.iter().map(|m| json!({ "value": m.scim_id })).collect();
+            let mut doc = Map::new();
+            doc.insert("displayName".into(), json!(team.name));
             if let Some(external_id) = &team.external_id {
-                doc["externalId"] = json!(external_id);
+                doc.insert("externalId".into(), json!(external_id));
             }
-            doc["members"] = Value::Array(current.iter().map(|m| json!({ "value": m.scim_id })).collect());
-            patch::apply(&GROUP_TYPE, &doc, &ops)?.doc
+            doc.insert("members".into(), Value::Array(members));
+            patch::apply(&GROUP_TYPE, &Value::Object(doc), &ops)?.doc
         }
         (None, None) => return Err(ApiError::internal(anyhow::anyhow!("no change given"))),
     };

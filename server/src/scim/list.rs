@@ -31,7 +31,7 @@ pub struct ListParams {
 }
 
 /// The raw query or search-body values.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct RawListParams {
     pub filter: Option<String>,
     pub start_index: Option<i64>,

@@ -40,8 +40,10 @@ impl Resource {
     }
 }
 
+pub const INVALID_FILTER: &str = "INVALID_FILTER";
+
 pub fn invalid_filter(detail: impl Into<String>) -> ApiError {
-    ApiError::new(ErrorKind::Validation, "INVALID_FILTER", detail).with_scim_type("invalidFilter")
+    ApiError::new(ErrorKind::Validation, INVALID_FILTER, detail).with_scim_type("invalidFilter")
 }
 
 impl From<FilterError> for ApiError {

@@ -13,6 +13,7 @@ use super::{
     groups,
     json::{ScimBody, ScimDoc},
     list::{self, RawListParams},
+    query,
     resource::{self, AttrRef},
     schema::{GROUP_TYPE, ResourceType, USER_TYPE},
     types::{ScimGroup, ScimListResponse, ScimPatchRequest, ScimSearchRequest, ScimUser},
@@ -103,6 +104,67 @@ async fn list_groups(
         .map(|r| resource::project(&GROUP_TYPE, r.resource, &params.attributes, &params.excluded))
         .collect();
     Ok(list_body(total, params.start_index, resources))
+}
+
+/// `POST /.search` at the root (RFC 7644 §3.4.3): Users, then Groups, as one paged list. A
+/// filter naming an attribute one type lacks matches nothing of that type; one that neither
+/// type knows is `invalidFilter`.
+async fn search_all(
+    state: &AppState,
+    auth: &ScimAuth,
+    raw: RawListParams,
+) -> ScimResult<ScimDoc<ScimListResponse>> {
+    let user_params = raw.clone().parse(&USER_TYPE)?;
+    let mut group_params = raw.parse(&GROUP_TYPE)?;
+    let with_members =
+        resource::wants(&GROUP_TYPE, &group_params.attributes, &group_params.excluded, "members");
+    let (start, count) = (user_params.start_index, user_params.count);
+    let mut unknown_to_users = None;
+    let (user_total, user_page) = match users::list(state, &auth.0, &user_params).await {
+        Ok(found) => found,
+        Err(e) if e.code() == query::INVALID_FILTER => {
+            unknown_to_users = Some(e);
+            (0, Vec::new())
+        }
+        Err(e) => return Err(e.into()),
+    };
+    // Groups continue where the users end.
+    group_params.start_index = start.saturating_sub(user_total).max(1);
+    group_params.count = count.saturating_sub(user_page.len() as u64);
+    let (group_total, group_page) = match groups::list(state, &auth.0, &group_params, with_members).await {
+        Ok(found) => found,
+        Err(e) if e.code() == query::INVALID_FILTER => match unknown_to_users {
+            Some(first) => return Err(first.into()),
+            None => (0, Vec::new()),
+        },
+        Err(e) => return Err(e.into()),
+    };
+    let mut resources: Vec<Value> = user_page
+        .into_iter()
+        .map(|r| resource::project(&USER_TYPE, r.resource, &user_params.attributes, &user_params.excluded))
+        .collect();
+    resources.extend(group_page.into_iter().map(|r| {
+        resource::project(&GROUP_TYPE, r.resource, &group_params.attributes, &group_params.excluded)
+    }));
+    Ok(list_body(user_total + group_total, start, resources))
+}
+
+pub struct ScimSearchApi;
+
+#[OpenApi(prefix_path = "/scim/v2", tag = "Tag::Scim")]
+impl ScimSearchApi {
+    /// Search Users and Groups at once with a SearchRequest body (RFC 7644 §3.4.3): users
+    /// first, then groups, paged as one list.
+    #[oai(path = "/.search", method = "post", operation_id = "scim_search")]
+    async fn scim_search(
+        &self,
+        state: Data<&AppState>,
+        auth: ScimAuth,
+        body: ScimBody<ScimSearchRequest>,
+    ) -> ScimResult<ScimDoc<ScimListResponse>> {
+        let raw = RawListParams::from_search_body(&body.value)?;
+        search_all(&state, &auth, raw).await
+    }
 }
 
 pub struct ScimUsersApi;

@@ -323,7 +323,9 @@ const MEMBER_SUB: &[Attr] = &[
         reference_types: &["User"],
         ..attr("$ref", AttrType::Reference, "The URI of the member.")
     },
-    read_only(string("display", "The member's displayName.")),
+    // Okta sends it; accepted and ignored, and not returned (RFC 7643 §8.7.1 lists members as
+    // value, $ref and type).
+    Attr { returned: Returned::Never, ..read_only(string("display", "The member's display name.")) },
     Attr {
         mutability: Mutability::Immutable,
         canonical: &["User"],

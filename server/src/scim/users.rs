@@ -72,9 +72,10 @@ fn invalid_value(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::validation(field, message).with_scim_type("invalidValue")
 }
 
-/// Splits `active` out of a document: it lives on the membership.
-fn take_active(doc: &mut Value) -> Option<bool> {
-    doc.as_object_mut().and_then(|m| m.remove("active")).and_then(|v| v.as_bool())
+/// The `active` a document asks for. The membership's status is the truth; the document keeps
+/// whether the directory assigned `active` at all (RFC 7643 lets it be unassigned).
+fn asked_active(doc: &Value) -> Option<bool> {
+    doc.get("active").and_then(Value::as_bool)
 }
 
 fn user_name(doc: &Value) -> Result<String, ApiError> {
@@ -90,9 +91,22 @@ fn external_id(doc: &Value) -> Option<String> {
     doc.get("externalId").and_then(Value::as_str).map(str::to_string)
 }
 
+/// The domain of the stand-in identity of a user the directory gave no email: `.invalid` is
+/// reserved (RFC 2606), so it never receives mail, and with no password nobody signs in as it.
+const PLACEHOLDER_DOMAIN: &str = "directory.invalid";
+
+fn placeholder_email() -> String {
+    format!("scim-{}@{PLACEHOLDER_DOMAIN}", Uuid::now_v7().simple())
+}
+
+fn is_placeholder(email: &str) -> bool {
+    email.ends_with(&format!("@{PLACEHOLDER_DOMAIN}"))
+}
+
 /// The address that identifies the person: the primary email, else the first one, else an
-/// email-shaped `userName`.
-fn identity_email(doc: &Value, user_name: &str) -> Result<String, ApiError> {
+/// email-shaped `userName`. None when the directory gave neither (RFC 7643 requires only
+/// `userName`): the user then gets a placeholder until a real address arrives.
+fn identity_email(doc: &Value, user_name: &str) -> Result<Option<String>, ApiError> {
     let emails = doc.get("emails").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let primary = emails
         .iter()
@@ -100,18 +114,43 @@ fn identity_email(doc: &Value, user_name: &str) -> Result<String, ApiError> {
         .or_else(|| emails.first())
         .and_then(|e| e.get("value"))
         .and_then(Value::as_str);
+    let invalid = |e: ApiError| e.with_scim_type("invalidValue");
     match primary {
-        Some(email) => {
-            users::email::normalize("emails.value", email).map_err(|e| e.with_scim_type("invalidValue"))
-        }
+        Some(email) => users::email::normalize("emails.value", email).map(Some).map_err(invalid),
         None if user_name.contains('@') => {
-            users::email::normalize("userName", user_name).map_err(|e| e.with_scim_type("invalidValue"))
+            users::email::normalize("userName", user_name).map(Some).map_err(invalid)
         }
-        None => Err(invalid_value(
-            "emails",
-            "a user needs an email address: give a primary `emails` value or an email-shaped `userName`",
-        )),
+        None => Ok(None),
     }
+}
+
+/// Gives a user who had only a placeholder the first real address the directory sends, if
+/// the org's domains allow it and no other account holds it.
+async fn settle_identity<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    user_id: Uuid,
+    email: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(email) = email else { return Ok(()) };
+    let Some(account) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(()) };
+    if !is_placeholder(&account.email) {
+        return Ok(());
+    }
+    crate::domains::service::require_allowed(db, org_id, &email)
+        .await
+        .map_err(|e| invalid_value("emails", e.to_string()))?;
+    if users::service::find_by_email(db, &email).await?.is_some() {
+        return Err(uniqueness(format!("`{email}` belongs to another account")));
+    }
+    user::Entity::update_many()
+        .col_expr(user::Column::Email, Expr::value(email))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 async fn ensure_user_name_free<C: ConnectionTrait>(
@@ -179,10 +218,13 @@ pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> R
     }
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), json!(row.id));
+    let assigned = doc.contains_key("active");
     for (key, value) in doc {
         out.insert(key, value);
     }
-    out.insert("active".into(), json!(loaded.active()));
+    if assigned || !loaded.active() {
+        out.insert("active".into(), json!(loaded.active()));
+    }
     if !groups.is_empty() {
         let groups: Vec<Value> = groups
             .iter()
@@ -268,8 +310,8 @@ pub async fn create(
     body: &Value,
 ) -> Result<Rendered, ApiError> {
     let parsed = resource::parse_resource(&USER_TYPE, body)?;
-    let mut doc = parsed.doc;
-    let active = take_active(&mut doc).unwrap_or(true);
+    let doc = parsed.doc;
+    let active = asked_active(&doc).unwrap_or(true);
     let user_name = user_name(&doc)?;
     let key = user_name.to_lowercase();
     let email = identity_email(&doc, &user_name)?;
@@ -277,7 +319,11 @@ pub async fn create(
     let org = &ctx.org;
     let tx = db::begin_write(&state.writer).await?;
     ensure_user_name_free(&tx, org.id, &key, None).await?;
-    let existing = users::service::find_by_email(&tx, &email).await?;
+    let existing = match &email {
+        Some(email) => users::service::find_by_email(&tx, email).await?,
+        None => None,
+    };
+    let email = email.unwrap_or_else(placeholder_email);
     if existing.as_ref().is_some_and(|u| u.kind != users::service::KIND_HUMAN) {
         return Err(uniqueness(format!("`{email}` belongs to a service account")));
     }
@@ -300,9 +346,11 @@ pub async fn create(
             m
         }
         None => {
-            crate::domains::service::require_allowed(&tx, org.id, &email)
-                .await
-                .map_err(|e| invalid_value("emails", e.to_string()))?;
+            if !is_placeholder(&email) {
+                crate::domains::service::require_allowed(&tx, org.id, &email)
+                    .await
+                    .map_err(|e| invalid_value("emails", e.to_string()))?;
+            }
             members::service::check_capacity(&tx, org).await.map_err(|e| e.with_scim_type(""))?;
             let user = match existing {
                 Some(user) => user,
@@ -414,10 +462,12 @@ async fn ensure_not_last_owner<C: ConnectionTrait>(
     Ok(())
 }
 
-/// The stored document with `active` in it, as PATCH sees the resource.
+/// The stored document with the membership's `active`, as PATCH sees the resource.
 fn patchable(loaded: &Loaded) -> Value {
     let mut doc = loaded.row.attributes.clone();
-    if let Some(map) = doc.as_object_mut() {
+    if let Some(map) = doc.as_object_mut()
+        && (map.contains_key("active") || !loaded.active())
+    {
         map.insert("active".into(), json!(loaded.active()));
     }
     doc
@@ -450,17 +500,26 @@ pub async fn update(
     let groups = groups.get(&loaded.row.user_id).cloned().unwrap_or_default();
     let before = render(state, &loaded, &groups);
     list::check_if_match(if_match, &before.version)?;
-    let mut doc = match (replacement, ops) {
-        (Some(doc), _) => doc,
-        (None, Some(ops)) => patch::apply(&USER_TYPE, &patchable(&loaded), &ops)?.doc,
+    let (doc, active) = match (replacement, ops) {
+        // PUT without `active` leaves the membership as it is.
+        (Some(doc), _) => {
+            let active = asked_active(&doc);
+            (doc, active)
+        }
+        // PATCH removing `active` unassigns it, and unassigned means not deactivated.
+        (None, Some(ops)) => {
+            let doc = patch::apply(&USER_TYPE, &patchable(&loaded), &ops)?.doc;
+            let active = asked_active(&doc).or(Some(true));
+            (doc, active)
+        }
         (None, None) => return Err(ApiError::internal(anyhow::anyhow!("no change given"))),
     };
-    let active = take_active(&mut doc);
     let user_name = user_name(&doc)?;
     let key = user_name.to_lowercase();
     if key != loaded.row.user_name_key {
         ensure_user_name_free(&tx, org_id, &key, Some(id)).await?;
     }
+    settle_identity(&tx, org_id, loaded.row.user_id, identity_email(&doc, &user_name)?, now).await?;
     let was_active = loaded.active();
     let changed_doc = doc != loaded.row.attributes;
     if changed_doc {

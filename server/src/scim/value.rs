@@ -226,7 +226,10 @@ pub fn resolve_name(rt: &ResourceType, urn: Option<&str>, name: &str, sub: Optio
         None => None,
     };
     let core = schema.is_none_or(|s| s.id == rt.schema.id);
-    if core && SERVER_SET.iter().any(|n| n.eq_ignore_ascii_case(name)) {
+    // An extension object may repeat its own `schemas` (some clients serialize it that way).
+    if (core && SERVER_SET.iter().any(|n| n.eq_ignore_ascii_case(name)))
+        || name.eq_ignore_ascii_case("schemas")
+    {
         return Some(Key::ServerSet);
     }
     let (schema, attr) = match schema {
