@@ -103,3 +103,25 @@ async fn okta_sends_a_password_that_is_never_kept() {
     assert_eq!(server.login("pw@example.com", "Okta-Sent-1!").await.status, 401);
     let _ = USER;
 }
+
+#[tokio::test]
+async fn okta_puts_groups_with_member_display_names() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let a = create_user(&scim, "a@example.com").await["id"].as_str().unwrap().to_string();
+    let group = scim.post("/scim/v2/Groups", &json!({ "schemas": [GROUP], "displayName": "Okta" })).await;
+    let path = format!("/scim/v2/Groups/{}", group.expect(201)["id"].as_str().unwrap());
+    let body = json!({
+        "schemas": [GROUP],
+        "id": "ignored",
+        "displayName": "Okta Renamed",
+        "members": [{ "value": a, "display": "a@example.com" }],
+    });
+    let put = scim.put(&path, &body).await;
+    let put = put.expect(200);
+    assert_eq!(put["displayName"], "Okta Renamed");
+    assert_eq!(
+        put["members"],
+        json!([{ "value": a, "$ref": format!("{}/scim/v2/Users/{a}", server.base), "type": "User" }])
+    );
+}

@@ -271,3 +271,38 @@ async fn one_orgs_token_never_reaches_another_org() {
     assert_eq!(still["active"], true);
     let _ = org_b;
 }
+
+#[tokio::test]
+async fn a_root_search_pages_users_then_groups() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    seed(&scim).await;
+    for name in ["Alpha", "Beta"] {
+        let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name });
+        scim.post("/scim/v2/Groups", &body).await.expect(201);
+    }
+    let search = |filter: Option<&str>, start: u64, count: u64| {
+        let mut body = json!({ "schemas": ["urn:ietf:params:scim:api:messages:2.0:SearchRequest"], "startIndex": start, "count": count });
+        if let Some(filter) = filter {
+            body["filter"] = json!(filter);
+        }
+        body
+    };
+    let page = scim.post("/scim/v2/.search", &search(None, 4, 2)).await;
+    let page = page.expect(200).clone();
+    assert_eq!(page["totalResults"], 6);
+    let kinds: Vec<&str> = page["Resources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["meta"]["resourceType"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, vec!["User", "Group"]);
+    // displayName exists on both types; userName only on users.
+    let named = scim.post("/scim/v2/.search", &search(Some("userName sw \"a\""), 1, 10)).await;
+    assert_eq!(named.expect(200)["totalResults"], 1);
+    let groups = scim.post("/scim/v2/.search", &search(Some("displayName eq \"beta\""), 1, 10)).await;
+    assert_eq!(groups.expect(200)["totalResults"], 1);
+    let unknown = scim.post("/scim/v2/.search", &search(Some("shoeSize eq \"9\""), 1, 10)).await;
+    assert_eq!((unknown.status.as_u16(), unknown.body["scimType"].as_str()), (400, Some("invalidFilter")));
+}

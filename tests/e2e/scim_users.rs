@@ -273,3 +273,21 @@ async fn attributes_and_excluded_attributes_shape_every_read() {
     let listed = scim.get("/scim/v2/Users?attributes=userName").await;
     assert_eq!(listed.expect(200)["Resources"][0].as_object().unwrap().len(), 3, "{}", listed.text);
 }
+
+#[tokio::test]
+async fn removing_active_unassigns_it_and_lifts_a_deactivation() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut body = user_body("flip@example.com");
+    body["active"] = json!(false);
+    let user = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    assert_eq!(user["active"], false);
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let title = scim.patch(&path, &patch(json!([{ "op": "add", "path": "title", "value": "x" }]))).await;
+    assert_eq!(title.expect(200)["active"], false);
+    let removed = scim.patch(&path, &patch(json!([{ "op": "remove", "path": "active" }]))).await;
+    let removed = removed.expect(200);
+    assert!(removed.get("active").is_none(), "{removed}");
+    let listed = scim.get("/scim/v2/Users?filter=active%20eq%20true").await;
+    assert_eq!(listed.expect(200)["totalResults"], 1);
+}
