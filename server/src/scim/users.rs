@@ -8,8 +8,8 @@
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use guildhall_entities::{membership, scim_user, team, team_member, user};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -318,7 +318,7 @@ pub async fn create(
     let now = now(state);
     let org = &ctx.org;
     let tx = db::begin_write(&state.writer).await?;
-    ensure_user_name_free(&tx, org.id, &key, None).await?;
+    // A taken userName fails on the unique index below, which rolls everything back.
     let existing = match &email {
         Some(email) => users::service::find_by_email(&tx, email).await?,
         None => None,
@@ -371,24 +371,27 @@ pub async fn create(
             insert_membership(&tx, now, org.id, user.id, permissions::MEMBER).await?
         }
     };
-    let row = scim_user::ActiveModel {
-        id: Set(membership_row.id),
-        org_id: Set(org.id),
-        user_id: Set(membership_row.user_id),
-        user_name: Set(user_name.clone()),
-        user_name_key: Set(key),
-        external_id: Set(external_id(&doc)),
-        attributes: Set(doc),
-        created_at: Set(now),
-        updated_at: Set(now),
+    let row = scim_user::Model {
+        id: membership_row.id,
+        org_id: org.id,
+        user_id: membership_row.user_id,
+        user_name: user_name.clone(),
+        user_name_key: key,
+        external_id: external_id(&doc),
+        attributes: doc,
+        created_at: now,
+        updated_at: now,
     };
-    scim_user::Entity::insert(row).exec_without_returning(&tx).await.map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            uniqueness(format!("userName `{user_name}` is already taken in this organization"))
-        }
-        _ => e.into(),
-    })?;
-    let mut loaded = load(&tx, org.id, membership_row.id).await?;
+    scim_user::Entity::insert(scim_user::ActiveModel::from(row.clone()))
+        .exec_without_returning(&tx)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                uniqueness(format!("userName `{user_name}` is already taken in this organization"))
+            }
+            _ => e.into(),
+        })?;
+    let mut loaded = Loaded { row, membership: membership_row };
     if loaded.active() != active {
         set_active(&tx, org.id, &mut loaded, active, now).await?;
     }
@@ -409,7 +412,9 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let groups = groups_of(&state.db, org.id, vec![loaded.row.user_id]).await?;
+    // Only an adopted membership can already be in teams.
+    let groups =
+        if adopted { groups_of(&state.db, org.id, vec![loaded.row.user_id]).await? } else { HashMap::new() };
     Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
 }
 
