@@ -9,7 +9,7 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
     time::{Duration, Instant},
 };
@@ -43,6 +43,9 @@ const DEFAULT_BODY_LIMIT: usize = 1 << 20;
 /// Bytes per member in the PATCH body: `{"value":"<36-char uuid>"},` is 49; ids may be longer.
 const PATCH_BYTES_PER_MEMBER: usize = 64;
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+/// Provisioning stops once this many creates failed and they are at least a tenth of those sent:
+/// a server that fails most creates would otherwise keep the bench busy for hours.
+const GIVE_UP_AFTER_FAILURES: u64 = 100;
 
 #[derive(Args)]
 pub struct ScimArgs {
@@ -277,7 +280,8 @@ struct CreateStats {
 }
 
 /// Creates `users` users over `workers` connections. User 0 goes first, alone, so that a missing
-/// or broken endpoint stops the run with its answer instead of failing `users` times.
+/// or broken endpoint stops the run with its answer instead of failing `users` times; a run where
+/// most creates fail stops early too (`GIVE_UP_AFTER_FAILURES`), with the failures by status.
 async fn provision(ctx: &Arc<ScimCtx>, users: usize, workers: usize) -> Result<Provisioning> {
     let start = Instant::now();
     let first = create_user(ctx, 0)
@@ -286,23 +290,29 @@ async fn provision(ctx: &Arc<ScimCtx>, users: usize, workers: usize) -> Result<P
     let first_latency = start.elapsed();
 
     let next = Arc::new(AtomicUsize::new(1));
+    let failed = Arc::new(AtomicU64::new(0));
+    let give_up = Arc::new(AtomicBool::new(false));
     let progress = {
-        let next = next.clone();
+        let (next, failed) = (next.clone(), failed.clone());
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(PROGRESS_EVERY).await;
                 let sent = next.load(Ordering::Relaxed).min(users);
-                println!("  provisioning: {sent}/{users} sent after {:.0} s", start.elapsed().as_secs_f64());
+                let failed = failed.load(Ordering::Relaxed);
+                println!(
+                    "  provisioning: {sent}/{users} sent, {failed} failed, after {:.0} s",
+                    start.elapsed().as_secs_f64()
+                );
             }
         })
     };
     let mut handles = Vec::with_capacity(workers);
     for _ in 0..workers {
         let ctx = ctx.clone();
-        let next = next.clone();
+        let (next, failed, give_up) = (next.clone(), failed.clone(), give_up.clone());
         handles.push(tokio::spawn(async move {
             let mut stats = CreateStats::default();
-            loop {
+            while !give_up.load(Ordering::Relaxed) {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 if i >= users {
                     break;
@@ -313,7 +323,14 @@ async fn provision(ctx: &Arc<ScimCtx>, users: usize, workers: usize) -> Result<P
                         stats.latencies.push(sent.elapsed());
                         stats.ids.push((i, id));
                     }
-                    Err(failure) => stats.errors.entry(failure.kind).or_insert((0, failure.detail)).0 += 1,
+                    Err(failure) => {
+                        stats.errors.entry(failure.kind).or_insert((0, failure.detail)).0 += 1;
+                        let failures = failed.fetch_add(1, Ordering::Relaxed) + 1;
+                        let sent = next.load(Ordering::Relaxed).min(users) as u64;
+                        if failures >= GIVE_UP_AFTER_FAILURES && failures * 10 >= sent {
+                            give_up.store(true, Ordering::Relaxed);
+                        }
+                    }
                 }
             }
             stats
@@ -347,6 +364,16 @@ async fn provision(ctx: &Arc<ScimCtx>, users: usize, workers: usize) -> Result<P
         kinds.into_iter().map(|(kind, (count, detail))| (format!("{kind}, e.g. {detail}"), count)).collect();
     error_samples.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     error_samples.truncate(ERROR_SAMPLES);
+    if give_up.load(Ordering::Relaxed) {
+        let by_status: Vec<String> =
+            error_samples.iter().map(|(message, count)| format!("\n    {count} x {message}")).collect();
+        bail!(
+            "gave up after {errors} failed creates ({} users created in {:.1} s); failures by status:{}",
+            latencies.len(),
+            elapsed.as_secs_f64(),
+            by_status.concat()
+        );
+    }
     let phase = PhaseStats {
         name: "provision",
         successes: latencies.len() as u64,
