@@ -172,3 +172,26 @@ async fn mapped_groups_decide_the_role_of_directory_members() {
     let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=scim.group.*")).await;
     assert!(log.expect(200)["data"].as_array().unwrap().iter().all(|e| e["actor"]["type"] == "scim"));
 }
+
+#[tokio::test]
+async fn member_operations_apply_in_order_within_one_request() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let a = create_user(&scim, "a@example.com").await["id"].as_str().unwrap().to_string();
+    let b = create_user(&scim, "b@example.com").await["id"].as_str().unwrap().to_string();
+    let group = scim.post("/scim/v2/Groups", &group_body("Order", &[&b])).await.expect(201).clone();
+    let path = format!("/scim/v2/Groups/{}", group["id"].as_str().unwrap());
+    let version = group["meta"]["version"].clone();
+    let ops = patch(json!([
+        { "op": "add", "path": "members", "value": [{ "value": a }] },
+        { "op": "remove", "path": format!("members[value eq \"{a}\"]") },
+        { "op": "remove", "path": "members", "value": [{ "value": b }] },
+        { "op": "add", "path": "members", "value": [{ "value": b }] },
+        { "op": "remove", "path": "members", "value": [{ "value": "not-a-member" }] },
+    ]));
+    assert_eq!(scim.patch(&path, &ops).await.status, 204);
+    let after = scim.get(&path).await.expect(200).clone();
+    assert_eq!(ids(&after["members"]), vec![b.clone()]);
+    // Nothing changed, so the version did not either.
+    assert_eq!(after["meta"]["version"], version);
+}
