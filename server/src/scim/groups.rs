@@ -5,11 +5,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, team, team_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Statement, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
+    QueryFilter, QuerySelect, Statement, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -46,11 +46,6 @@ pub struct Rendered {
 struct Member {
     scim_id: Uuid,
     user_id: Uuid,
-}
-
-fn now(state: &AppState) -> DateTime<Utc> {
-    let now = state.clock.now();
-    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
 }
 
 fn uniqueness(name: &str) -> ApiError {
@@ -215,18 +210,7 @@ pub async fn list(
     if params.count == 0 || params.start_index > total {
         return Ok((total, Vec::new()));
     }
-    let order = if params.descending { Order::Desc } else { Order::Asc };
-    let mut page = base;
-    if let Some(sort_by) = &params.sort_by {
-        let expr = query::sort_expr(backend, Resource::Groups, sort_by)?;
-        page = page
-            .order_by(Expr::cust(format!("({expr}) IS NULL")), Order::Asc)
-            .order_by(Expr::cust(expr), order.clone());
-    }
-    let teams = page
-        .order_by(team::Column::Id, order)
-        .offset(params.start_index - 1)
-        .limit(params.count)
+    let teams = list::page(base, backend, Resource::Groups, (team::Entity, team::Column::Id), params)?
         .all(db)
         .await?;
     let mut rendered = Vec::with_capacity(teams.len());
@@ -336,7 +320,7 @@ async fn patch_members(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let team = load(&tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
@@ -369,20 +353,19 @@ async fn patch_members(
         .exec(&tx)
         .await?;
     let affected: Vec<Uuid> = adding.iter().chain(removing.iter()).copied().collect();
-    let role_changes = roles::recompute(&tx, org_id, &affected, now).await?;
-    audit::record(
+    finish_change(
         &tx,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.updated")
-            .org(org_id)
-            .target("team", team.id)
-            .details(json!({
-                "name": team.name,
-                "members_added": added,
-                "members_removed": removed,
-                "role_changes": role_changes,
-            })),
+        ctx,
+        "scim.group.updated",
+        team.id,
+        &affected,
+        json!({
+            "name": team.name,
+            "members_added": added,
+            "members_removed": removed,
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -396,6 +379,35 @@ fn map_name_taken(name: String) -> impl FnOnce(sea_orm::DbErr) -> ApiError {
     }
 }
 
+/// Re-derives the roles of the users a change touched, then audits the change (actor `scim`)
+/// with the role changes in its details.
+#[allow(clippy::too_many_arguments)]
+async fn finish_change<C: ConnectionTrait>(
+    db: &C,
+    now: DateTime<Utc>,
+    meta: &RequestMeta,
+    ctx: &ScimContext,
+    action: &'static str,
+    team_id: Uuid,
+    affected: &[Uuid],
+    mut details: Value,
+) -> Result<(), ApiError> {
+    let role_changes = roles::recompute(db, ctx.org.id, affected, now).await?;
+    if let Some(map) = details.as_object_mut() {
+        map.insert("role_changes".into(), json!(role_changes));
+    }
+    audit::record(
+        db,
+        now,
+        meta,
+        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, action)
+            .org(ctx.org.id)
+            .target("team", team_id)
+            .details(details),
+    )
+    .await
+}
+
 pub async fn create(
     state: &AppState,
     meta: &RequestMeta,
@@ -406,7 +418,7 @@ pub async fn create(
     let name = display_name(&doc)?;
     let wanted = member_ids(&doc)?;
     let org_id = ctx.org.id;
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let taken = team::Entity::find()
         .filter(team::Column::OrgId.eq(org_id))
@@ -430,20 +442,19 @@ pub async fn create(
     let team = team.insert(&tx).await.map_err(map_name_taken(name.clone()))?;
     let added: Vec<Uuid> = wanted.iter().filter_map(|id| resolved.get(id).copied()).collect();
     apply_members(&tx, org_id, team.id, &added, &[], now).await?;
-    let role_changes = roles::recompute(&tx, org_id, &added, now).await?;
-    audit::record(
+    finish_change(
         &tx,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.created")
-            .org(org_id)
-            .target("team", team.id)
-            .details(json!({
-                "name": name,
-                "external_id": team.external_id,
-                "members_added": added.len(),
-                "role_changes": role_changes,
-            })),
+        ctx,
+        "scim.group.created",
+        team.id,
+        &added,
+        json!({
+            "name": name,
+            "external_id": team.external_id,
+            "members_added": added.len(),
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -473,7 +484,7 @@ pub async fn update(
     if let Some(delta) = ops.as_deref().and_then(member_delta) {
         return patch_members(state, meta, ctx, id, delta, if_match).await;
     }
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let team = load(&tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
@@ -541,21 +552,20 @@ pub async fn update(
         added.clone()
     };
     let affected: Vec<Uuid> = affected.into_iter().chain(removed.iter().copied()).collect();
-    let role_changes = roles::recompute(&tx, org_id, &affected, now).await?;
-    audit::record(
+    finish_change(
         &tx,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.updated")
-            .org(org_id)
-            .target("team", team.id)
-            .details(json!({
-                "name": name,
-                "renamed_from": renamed.then_some(&team.name),
-                "members_added": added.len(),
-                "members_removed": removed.len(),
-                "role_changes": role_changes,
-            })),
+        ctx,
+        "scim.group.updated",
+        team.id,
+        &affected,
+        json!({
+            "name": name,
+            "renamed_from": renamed.then_some(&team.name),
+            "members_added": added.len(),
+            "members_removed": removed.len(),
+        }),
     )
     .await?;
     tx.commit().await?;
@@ -570,7 +580,7 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let team = load(&tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
@@ -583,19 +593,8 @@ pub async fn delete(
         .await?;
     team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(team.id)).exec(&tx).await?;
     team::Entity::delete_by_id(team.id).exec(&tx).await?;
-    let role_changes = roles::recompute(&tx, org_id, &former, now).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.group.deleted")
-            .org(org_id)
-            .target("team", team.id)
-            .details(
-                json!({ "name": team.name, "member_count": former.len(), "role_changes": role_changes }),
-            ),
-    )
-    .await?;
+    let details = json!({ "name": team.name, "member_count": former.len() });
+    finish_change(&tx, now, meta, ctx, "scim.group.deleted", team.id, &former, details).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -2,12 +2,17 @@
 //! `sortOrder`, `attributes`, `excludedAttributes`), the same fields of a `/.search` body,
 //! the ListResponse envelope, and versions (`meta.version`, `ETag`, `If-Match`).
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, DurationRound, SecondsFormat, TimeDelta, Utc};
+use sea_orm::{
+    DatabaseBackend, Order, QueryOrder, QuerySelect,
+    sea_query::{Expr, IntoColumnRef},
+};
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
     filter::{self, Filter},
+    query::{self, Resource},
     resource::{self, AttrRef},
     schema::{LIST_RESPONSE_URN, ResourceType, SEARCH_REQUEST_URN},
 };
@@ -157,6 +162,33 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
         "itemsPerPage": resources.len(),
         "Resources": resources,
     })
+}
+
+/// Now, to the millisecond: SCIM times have that precision, so a stored row renders the same
+/// when read back.
+pub fn now(state: &crate::AppState) -> DateTime<Utc> {
+    let now = state.clock.now();
+    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+}
+
+/// Orders and cuts one page: by `sortBy` (unassigned values last), then by `id`, all in the
+/// requested direction, so pages are stable.
+pub fn page<S: QueryOrder + QuerySelect>(
+    select: S,
+    backend: DatabaseBackend,
+    resource: Resource,
+    id: impl IntoColumnRef,
+    params: &ListParams,
+) -> Result<S, ApiError> {
+    let order = if params.descending { Order::Desc } else { Order::Asc };
+    let mut select = select;
+    if let Some(sort_by) = &params.sort_by {
+        let expr = query::sort_expr(backend, resource, sort_by)?;
+        select = select
+            .order_by(Expr::cust(format!("({expr}) IS NULL")), Order::Asc)
+            .order_by(Expr::cust(expr), order.clone());
+    }
+    Ok(select.order_by(Expr::col(id), order).offset(params.start_index - 1).limit(params.count))
 }
 
 /// SCIM's time format: RFC 3339, UTC, milliseconds.

@@ -5,11 +5,11 @@
 //! managed by the directory. DELETE removes the membership, and the account too when it was
 //! the directory's alone (no password, no other org).
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, scim_user, team, team_member, user};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, Order, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, JoinType, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 use std::collections::HashMap;
@@ -52,12 +52,6 @@ pub struct Rendered {
     pub resource: Value,
     pub version: String,
     pub location: String,
-}
-
-/// SCIM timestamps have millisecond precision; so do the rows, so a re-read renders the same.
-fn now(state: &AppState) -> DateTime<Utc> {
-    let now = state.clock.now();
-    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
 }
 
 fn location(state: &AppState, id: Uuid) -> String {
@@ -279,20 +273,10 @@ pub async fn list(
     if params.count == 0 || params.start_index > total {
         return Ok((total, Vec::new()));
     }
-    let mut page = base.select_also(membership::Entity);
-    let order = if params.descending { Order::Desc } else { Order::Asc };
-    if let Some(sort_by) = &params.sort_by {
-        let expr = query::sort_expr(backend, Resource::Users, sort_by)?;
-        page = page
-            .order_by(Expr::cust(format!("({expr}) IS NULL")), Order::Asc)
-            .order_by(Expr::cust(expr), order.clone());
-    }
-    let rows = page
-        .order_by(scim_user::Column::Id, order)
-        .offset(params.start_index - 1)
-        .limit(params.count)
-        .all(db)
-        .await?;
+    let page = base.select_also(membership::Entity);
+    let page =
+        list::page(page, backend, Resource::Users, (scim_user::Entity, scim_user::Column::Id), params)?;
+    let rows = page.all(db).await?;
     let loaded: Vec<Loaded> =
         rows.into_iter().filter_map(|(row, m)| m.map(|membership| Loaded { row, membership })).collect();
     let groups = groups_of(db, ctx.org.id, loaded.iter().map(|l| l.row.user_id).collect()).await?;
@@ -315,7 +299,7 @@ pub async fn create(
     let user_name = user_name(&doc)?;
     let key = user_name.to_lowercase();
     let email = identity_email(&doc, &user_name)?;
-    let now = now(state);
+    let now = list::now(state);
     let org = &ctx.org;
     let tx = db::begin_write(&state.writer).await?;
     // A taken userName fails on the unique index below, which rolls everything back.
@@ -498,7 +482,7 @@ pub async fn update(
         Change::Replace(body) => (Some(resource::parse_resource(&USER_TYPE, body)?.doc), None),
         Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
     };
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let mut loaded = load(&tx, org_id, id).await?;
     let groups = groups_of(&tx, org_id, vec![loaded.row.user_id]).await?;
@@ -588,7 +572,7 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = now(state);
+    let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let loaded = load(&tx, org_id, id).await?;
     if if_match.is_some() {
