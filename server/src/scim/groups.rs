@@ -3,10 +3,10 @@
 //! and every member named must be a user of the org (an unknown id fails the request rather
 //! than being dropped). Members' roles follow the org's group-to-role mappings.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use guildhall_entities::{membership, team, team_member};
+use guildhall_entities::{team, team_member};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect, Statement, sea_query::Expr,
@@ -15,7 +15,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::{
-    filter::{CompValue, CompareOp, Filter},
+    group_members::{apply_members, member_delta, patch_members, resolve_members},
     list::{self, ListParams},
     patch,
     query::{self, Resource},
@@ -32,7 +32,7 @@ use crate::{
 };
 
 /// Rows per batched statement (keeps bound parameters far below both databases' limits).
-const BATCH: usize = 500;
+pub(super) const BATCH: usize = 500;
 
 pub struct Rendered {
     pub resource: Value,
@@ -43,7 +43,7 @@ pub struct Rendered {
 /// A member as the group shows it: SCIM User id (membership id) and user id. RFC 7643's
 /// Group schema (§8.7.1) gives members `value`, `$ref` and `type` only.
 #[derive(Clone, Debug)]
-struct Member {
+pub(super) struct Member {
     scim_id: Uuid,
     user_id: Uuid,
 }
@@ -86,7 +86,11 @@ fn member_ids(doc: &Value) -> Result<Vec<Uuid>, ApiError> {
     Ok(ids)
 }
 
-async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<team::Model, ApiError> {
+pub(super) async fn load<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<team::Model, ApiError> {
     team::Entity::find_by_id(id)
         .filter(team::Column::OrgId.eq(org_id))
         .one(db)
@@ -111,36 +115,7 @@ async fn members_of<C: ConnectionTrait>(db: &C, team_id: Uuid) -> Result<Vec<Mem
         .map_err(ApiError::from)
 }
 
-/// Resolves SCIM User ids to user ids; an id that is not a membership of the org fails.
-async fn resolve_members<C: ConnectionTrait>(
-    db: &C,
-    org_id: Uuid,
-    scim_ids: &[Uuid],
-) -> Result<HashMap<Uuid, Uuid>, ApiError> {
-    let mut found = HashMap::with_capacity(scim_ids.len());
-    for chunk in scim_ids.chunks(BATCH) {
-        let rows: Vec<(Uuid, Uuid)> = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::Id)
-            .column(membership::Column::UserId)
-            .filter(membership::Column::OrgId.eq(org_id))
-            .filter(membership::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(db)
-            .await?;
-        found.extend(rows);
-    }
-    if let Some(missing) = scim_ids.iter().find(|id| !found.contains_key(id)) {
-        return Err(ApiError::validation(
-            "members",
-            format!("`{missing}` is not a user of this organization"),
-        )
-        .with_scim_type("invalidValue"));
-    }
-    Ok(found)
-}
-
-fn render(state: &AppState, team: &team::Model, members: Option<&[Member]>) -> Rendered {
+pub(super) fn render(state: &AppState, team: &team::Model, members: Option<&[Member]>) -> Rendered {
     let base = &state.config.public_base_url;
     let mut out = Map::new();
     out.insert("schemas".into(), json!([GROUP_URN]));
@@ -221,157 +196,6 @@ pub async fn list(
     Ok((total, rendered))
 }
 
-/// Adds and removes team members by user id, in batches; returns how many rows were added and
-/// removed (adding a member twice or removing a non-member changes nothing).
-async fn apply_members<C: ConnectionTrait>(
-    db: &C,
-    org_id: Uuid,
-    team_id: Uuid,
-    add: &[Uuid],
-    remove: &[Uuid],
-    now: DateTime<Utc>,
-) -> Result<(u64, u64), ApiError> {
-    let (mut added, mut removed) = (0, 0);
-    for chunk in add.chunks(BATCH) {
-        let rows = chunk.iter().map(|user_id| team_member::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(org_id),
-            team_id: Set(team_id),
-            user_id: Set(*user_id),
-            created_at: Set(now),
-        });
-        let inserted = team_member::Entity::insert_many(rows)
-            .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
-            .exec_without_returning(db)
-            .await?;
-        if let sea_orm::TryInsertResult::Inserted(n) = inserted {
-            added += n;
-        }
-    }
-    for chunk in remove.chunks(BATCH) {
-        removed += team_member::Entity::delete_many()
-            .filter(team_member::Column::TeamId.eq(team_id))
-            .filter(team_member::Column::UserId.is_in(chunk.to_vec()))
-            .exec(db)
-            .await?
-            .rows_affected;
-    }
-    Ok((added, removed))
-}
-
-/// The net member changes of a PATCH that only adds or removes members by id (the forms Okta
-/// and Entra send for group pushes), or None when it does anything else. Applied as set
-/// operations, these never load the group's member list, so their cost follows the request's
-/// size, not the group's.
-fn member_delta(ops: &[patch::PatchOp]) -> Option<(Vec<Uuid>, Vec<String>)> {
-    let mut net: Vec<(String, bool)> = Vec::new();
-    for op in ops {
-        let path = op.path.as_ref()?;
-        if !path.attr.matches("members") || path.attr.sub_attr.is_some() || path.sub_attr.is_some() {
-            return None;
-        }
-        if path.attr.schema.as_deref().is_some_and(|s| !s.eq_ignore_ascii_case(GROUP_URN)) {
-            return None;
-        }
-        let values = |value: &Option<Value>| -> Option<Vec<String>> {
-            let items = match value.as_ref()? {
-                Value::Array(items) => items.as_slice(),
-                other => std::slice::from_ref(other),
-            };
-            items.iter().map(|m| m.get("value").and_then(Value::as_str).map(str::to_string)).collect()
-        };
-        match (op.op, &path.value_filter) {
-            (patch::OpKind::Add, None) => net.extend(values(&op.value)?.into_iter().map(|v| (v, true))),
-            (patch::OpKind::Remove, None) => net.extend(values(&op.value)?.into_iter().map(|v| (v, false))),
-            (
-                patch::OpKind::Remove,
-                Some(Filter::Compare { path: f, op: CompareOp::Eq, value: CompValue::String(v) }),
-            ) if op.value.is_none() && f.matches("value") && f.sub_attr.is_none() => {
-                net.push((v.clone(), false));
-            }
-            _ => return None,
-        }
-    }
-    // The last word on each id wins, as if the operations ran in order.
-    let mut last: HashMap<String, bool> = HashMap::new();
-    let mut order = Vec::new();
-    for (value, add) in net {
-        if last.insert(value.clone(), add).is_none() {
-            order.push(value);
-        }
-    }
-    let mut add = Vec::new();
-    let mut remove = Vec::new();
-    for value in order {
-        match last.get(&value) {
-            Some(true) => add.push(Uuid::parse_str(&value).ok()?),
-            _ => remove.push(value),
-        }
-    }
-    Some((add, remove))
-}
-
-async fn patch_members(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &ScimContext,
-    id: Uuid,
-    (add, remove): (Vec<Uuid>, Vec<String>),
-    if_match: Option<&str>,
-) -> Result<(), ApiError> {
-    let org_id = ctx.org.id;
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let team = load(&tx, org_id, id).await?;
-    list::check_if_match(if_match, &render(state, &team, None).version)?;
-    let adding: Vec<Uuid> = {
-        let resolved = resolve_members(&tx, org_id, &add).await?;
-        add.iter().filter_map(|id| resolved.get(id).copied()).collect()
-    };
-    // Removing someone who is not a member (or not a user at all) changes nothing.
-    let removal_ids: Vec<Uuid> = remove.iter().filter_map(|v| Uuid::parse_str(v).ok()).collect();
-    let mut removing = Vec::with_capacity(removal_ids.len());
-    for chunk in removal_ids.chunks(BATCH) {
-        let users: Vec<Uuid> = membership::Entity::find()
-            .select_only()
-            .column(membership::Column::UserId)
-            .filter(membership::Column::OrgId.eq(org_id))
-            .filter(membership::Column::Id.is_in(chunk.to_vec()))
-            .into_tuple()
-            .all(&tx)
-            .await?;
-        removing.extend(users);
-    }
-    let (added, removed) = apply_members(&tx, org_id, team.id, &adding, &removing, now).await?;
-    if added + removed == 0 {
-        return Ok(());
-    }
-    team::Entity::update_many()
-        .col_expr(team::Column::DirectoryManaged, Expr::value(true))
-        .col_expr(team::Column::UpdatedAt, Expr::value(now))
-        .filter(team::Column::Id.eq(team.id))
-        .exec(&tx)
-        .await?;
-    let affected: Vec<Uuid> = adding.iter().chain(removing.iter()).copied().collect();
-    finish_change(
-        &tx,
-        now,
-        meta,
-        ctx,
-        "scim.group.updated",
-        team.id,
-        &affected,
-        json!({
-            "name": team.name,
-            "members_added": added,
-            "members_removed": removed,
-        }),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 fn map_name_taken(name: String) -> impl FnOnce(sea_orm::DbErr) -> ApiError {
     move |e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => uniqueness(&name),
@@ -382,7 +206,7 @@ fn map_name_taken(name: String) -> impl FnOnce(sea_orm::DbErr) -> ApiError {
 /// Re-derives the roles of the users a change touched, then audits the change (actor `scim`)
 /// with the role changes in its details.
 #[allow(clippy::too_many_arguments)]
-async fn finish_change<C: ConnectionTrait>(
+pub(super) async fn finish_change<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     meta: &RequestMeta,

@@ -16,6 +16,7 @@ use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::{
+    identity::{identity_email, is_placeholder, placeholder_email, settle_identity},
     list::{self, ListParams},
     patch,
     query::{self, Resource},
@@ -58,11 +59,11 @@ fn location(state: &AppState, id: Uuid) -> String {
     format!("{}/scim/v2/Users/{id}", state.config.public_base_url)
 }
 
-fn uniqueness(detail: String) -> ApiError {
+pub(super) fn uniqueness(detail: String) -> ApiError {
     ApiError::conflict("SCIM_USER_EXISTS", detail).with_scim_type("uniqueness")
 }
 
-fn invalid_value(field: &str, message: impl Into<String>) -> ApiError {
+pub(super) fn invalid_value(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::validation(field, message).with_scim_type("invalidValue")
 }
 
@@ -83,68 +84,6 @@ fn user_name(doc: &Value) -> Result<String, ApiError> {
 
 fn external_id(doc: &Value) -> Option<String> {
     doc.get("externalId").and_then(Value::as_str).map(str::to_string)
-}
-
-/// The domain of the stand-in identity of a user the directory gave no email: `.invalid` is
-/// reserved (RFC 2606), so it never receives mail, and with no password nobody signs in as it.
-const PLACEHOLDER_DOMAIN: &str = "directory.invalid";
-
-fn placeholder_email() -> String {
-    format!("scim-{}@{PLACEHOLDER_DOMAIN}", Uuid::now_v7().simple())
-}
-
-fn is_placeholder(email: &str) -> bool {
-    email.ends_with(&format!("@{PLACEHOLDER_DOMAIN}"))
-}
-
-/// The address that identifies the person: the primary email, else the first one, else an
-/// email-shaped `userName`. None when the directory gave neither (RFC 7643 requires only
-/// `userName`): the user then gets a placeholder until a real address arrives.
-fn identity_email(doc: &Value, user_name: &str) -> Result<Option<String>, ApiError> {
-    let emails = doc.get("emails").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
-    let primary = emails
-        .iter()
-        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
-        .or_else(|| emails.first())
-        .and_then(|e| e.get("value"))
-        .and_then(Value::as_str);
-    let invalid = |e: ApiError| e.with_scim_type("invalidValue");
-    match primary {
-        Some(email) => users::email::normalize("emails.value", email).map(Some).map_err(invalid),
-        None if user_name.contains('@') => {
-            users::email::normalize("userName", user_name).map(Some).map_err(invalid)
-        }
-        None => Ok(None),
-    }
-}
-
-/// Gives a user who had only a placeholder the first real address the directory sends, if
-/// the org's domains allow it and no other account holds it.
-async fn settle_identity<C: ConnectionTrait>(
-    db: &C,
-    org_id: Uuid,
-    user_id: Uuid,
-    email: Option<String>,
-    now: DateTime<Utc>,
-) -> Result<(), ApiError> {
-    let Some(email) = email else { return Ok(()) };
-    let Some(account) = user::Entity::find_by_id(user_id).one(db).await? else { return Ok(()) };
-    if !is_placeholder(&account.email) {
-        return Ok(());
-    }
-    crate::domains::service::require_allowed(db, org_id, &email)
-        .await
-        .map_err(|e| invalid_value("emails", e.to_string()))?;
-    if users::service::find_by_email(db, &email).await?.is_some() {
-        return Err(uniqueness(format!("`{email}` belongs to another account")));
-    }
-    user::Entity::update_many()
-        .col_expr(user::Column::Email, Expr::value(email))
-        .col_expr(user::Column::UpdatedAt, Expr::value(now))
-        .filter(user::Column::Id.eq(user_id))
-        .exec(db)
-        .await?;
-    Ok(())
 }
 
 async fn ensure_user_name_free<C: ConnectionTrait>(
