@@ -291,3 +291,21 @@ async fn removing_active_unassigns_it_and_lifts_a_deactivation() {
     let listed = scim.get("/scim/v2/Users?filter=active%20eq%20true").await;
     assert_eq!(listed.expect(200)["totalResults"], 1);
 }
+
+#[tokio::test]
+async fn concurrent_creates_in_one_org_all_land() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    // Each create inserts rows that reference the org and then extends the org's audit chain;
+    // on PostgreSQL those locks once deadlocked under concurrency.
+    let mut creates = tokio::task::JoinSet::new();
+    for i in 0..24 {
+        let scim = scim.clone();
+        creates.spawn(async move {
+            scim.post("/scim/v2/Users", &user_body(&format!("c{i}@example.com"))).await.status.as_u16()
+        });
+    }
+    let statuses = creates.join_all().await;
+    assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
+    assert_eq!(scim.get("/scim/v2/Users?count=0").await.expect(200)["totalResults"], 24);
+}

@@ -46,7 +46,10 @@ pub fn hash(prev: &[u8], e: &audit_log::Model) -> Vec<u8> {
 }
 
 /// The last `(seq, hash)` of a chain, taking a row lock on PostgreSQL so concurrent writers to
-/// one chain queue up (SQLite writers are already serialized by the write transaction).
+/// one chain queue up (SQLite writers are already serialized by the write transaction). The
+/// org's lock is `FOR NO KEY UPDATE`: it must not conflict with the `FOR KEY SHARE` locks that
+/// inserting rows referencing the org takes earlier in the same transactions, or two writers
+/// each holding one would deadlock.
 pub async fn head<C: ConnectionTrait>(
     db: &C,
     chain: &str,
@@ -58,7 +61,7 @@ pub async fn head<C: ConnectionTrait>(
                 org::Entity::find_by_id(id)
                     .select_only()
                     .column(org::Column::Id)
-                    .lock_exclusive()
+                    .lock(sea_orm::sea_query::LockType::NoKeyUpdate)
                     .into_tuple::<Uuid>()
                     .one(db)
                     .await?;

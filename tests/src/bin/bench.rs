@@ -230,9 +230,24 @@ impl Server {
         let Ok(file) = File::open(&self.log_path) else {
             return Vec::new();
         };
-        let lines: Vec<String> = BufReader::new(file).lines().map_while(|l| l.ok()).collect();
+        let lines: Vec<String> =
+            BufReader::new(file).lines().map_while(|l| l.ok()).map(|l| strip_ansi(&l)).collect();
         lines[lines.len().saturating_sub(n)..].to_vec()
     }
+}
+
+/// The line without its terminal colour codes (`ESC [ ... m`), which the server's text log has.
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            chars.by_ref().find(|c| c.is_ascii_alphabetic());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn free_port() -> Result<u16> {
