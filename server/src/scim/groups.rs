@@ -32,7 +32,7 @@ use crate::{
 };
 
 /// Rows per batched statement (keeps bound parameters far below both databases' limits).
-pub(super) const BATCH: usize = 500;
+pub(super) const BATCH: usize = 2000;
 
 pub struct Rendered {
     pub resource: Value,
