@@ -320,10 +320,12 @@ impl ResponseError for ScimError {
 const SCIM_DOCUMENTED: &[(u16, &str)] = &[
     (400, "Invalid request; `scimType` names the problem (invalidValue, invalidFilter, ...)."),
     (401, "Missing, invalid, expired or revoked SCIM token."),
+    (403, "A `filter` on a discovery endpoint (RFC 7644 §4)."),
     (404, "No such resource in the token's organization."),
     (409, "Conflicts with an existing resource (`scimType` uniqueness)."),
     (412, "`If-Match` names a version the resource no longer has."),
     (413, "The request body is larger than the configured limit."),
+    (415, "The body is not `application/scim+json` or `application/json`."),
     (500, "A bug: the logs name the request id from the `X-Request-Id` header."),
 ];
 

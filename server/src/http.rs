@@ -75,13 +75,31 @@ impl Metrics {
 /// The names of each operation's path parameters, in order. poem-openapi reports a bad path
 /// parameter by position (`param0`); this turns it back into the documented name.
 #[derive(Debug, Default)]
-pub struct PathParamNames(std::collections::HashMap<String, Vec<String>>);
+pub struct PathParamNames {
+    names: std::collections::HashMap<String, Vec<String>>,
+    /// Each path template's segments (`None` for a `{param}`) and the methods it serves, for
+    /// the `Allow` header of a 405.
+    methods: Vec<(Vec<Option<String>>, Vec<String>)>,
+}
 
 impl PathParamNames {
     pub fn from_spec(spec: &str) -> Self {
         let mut names = std::collections::HashMap::new();
         let Ok(doc) = serde_json::from_str::<serde_json::Value>(spec) else { return Self::default() };
         let paths = doc.get("paths").and_then(|p| p.as_object());
+        let methods = paths
+            .into_iter()
+            .flatten()
+            .map(|(template, item)| {
+                let segments = template
+                    .split('/')
+                    .map(|s| (!(s.starts_with('{') && s.ends_with('}'))).then(|| s.to_string()))
+                    .collect();
+                let verbs =
+                    item.as_object().into_iter().flat_map(|o| o.keys()).map(|m| m.to_ascii_uppercase());
+                (segments, verbs.collect())
+            })
+            .collect();
         for item in paths.into_iter().flat_map(|p| p.values()) {
             for op in item.as_object().into_iter().flat_map(|o| o.values()) {
                 let Some(id) = op.get("operationId").and_then(|i| i.as_str()) else { continue };
@@ -96,14 +114,31 @@ impl PathParamNames {
                 names.insert(id.to_string(), params);
             }
         }
-        Self(names)
+        Self { names, methods }
+    }
+
+    /// The methods the operations at `path` accept, as an `Allow` header value.
+    pub fn allowed_methods(&self, path: &str) -> Option<String> {
+        let segments: Vec<&str> = path.split('/').collect();
+        let mut allowed: Vec<&str> = self
+            .methods
+            .iter()
+            .filter(|(template, _)| {
+                template.len() == segments.len()
+                    && template.iter().zip(&segments).all(|(t, s)| t.as_deref().is_none_or(|t| t == *s))
+            })
+            .flat_map(|(_, verbs)| verbs.iter().map(String::as_str))
+            .collect();
+        allowed.sort_unstable();
+        allowed.dedup();
+        (!allowed.is_empty()).then(|| allowed.join(", "))
     }
 
     fn resolve(&self, operation: Option<&str>, internal: &str) -> String {
         let index = internal.strip_prefix("param").and_then(|n| n.parse::<usize>().ok());
         operation
             .zip(index)
-            .and_then(|(op, i)| self.0.get(op).and_then(|names| names.get(i)))
+            .and_then(|(op, i)| self.names.get(op).and_then(|names| names.get(i)))
             .cloned()
             .unwrap_or_else(|| internal.to_string())
     }
@@ -153,7 +188,14 @@ pub async fn observe<E: Endpoint>(ep: std::sync::Arc<E>, mut req: Request) -> po
             let _enter = span.enter();
             let names = param_names.as_deref();
             let scim = path.starts_with("/scim/v2");
-            (render_error(err, &request_id, route.as_deref(), names, scim), route)
+            let mut resp = render_error(err, &request_id, route.as_deref(), names, scim);
+            if resp.status() == poem::http::StatusCode::METHOD_NOT_ALLOWED
+                && let Some(allow) = names.and_then(|n| n.allowed_methods(&path))
+                && let Ok(value) = HeaderValue::from_str(&allow)
+            {
+                resp.headers_mut().insert(poem::http::header::ALLOW, value);
+            }
+            (resp, route)
         }
     };
     let route = route.unwrap_or_else(|| {

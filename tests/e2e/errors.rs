@@ -7,7 +7,15 @@ use serde_json::json;
 async fn unknown_routes_and_methods_are_problems() {
     let server = TestServer::start().await;
     assert_eq!(server.anon().get("/api/v1/nope").await.problem(404), "NOT_FOUND");
-    assert_eq!(server.anon().delete("/api/v1/auth/login").await.problem(405), "METHOD_NOT_ALLOWED");
+    let wrong = server.anon().delete("/api/v1/auth/login").await;
+    assert_eq!(wrong.problem(405), "METHOD_NOT_ALLOWED");
+    assert_eq!(wrong.header("allow"), Some("POST"));
+    // Path parameters match any value; every method of the path is listed.
+    let member =
+        server.anon().post_empty("/api/v1/orgs/acme/members/0190a7e2-0000-7000-8000-000000000000").await;
+    assert_eq!(member.header("allow"), Some("DELETE, GET, PATCH"));
+    let scim = server.anon().delete("/scim/v2/ServiceProviderConfig").await;
+    assert_eq!((scim.status.as_u16(), scim.header("allow")), (405, Some("GET")));
 }
 
 #[tokio::test]
