@@ -195,3 +195,45 @@ async fn member_operations_apply_in_order_within_one_request() {
     // Nothing changed, so the version did not either.
     assert_eq!(after["meta"]["version"], version);
 }
+
+#[tokio::test]
+async fn the_most_privileged_mapped_role_wins() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    let user = create_user(&scim, "dave@example.com").await;
+    let scim_id = user["id"].as_str().unwrap();
+    let members = owner.get(&format!("/api/v1/orgs/{org}/members?email=dave@example.com")).await;
+    let user_id = members.expect(200)["data"][0]["user_id"].as_str().unwrap().to_string();
+    let role = owner
+        .post(
+            &format!("/api/v1/orgs/{org}/roles"),
+            &json!({ "key": "auditor", "name": "Auditor", "permissions": ["audit:read", "members:read"] }),
+        )
+        .await;
+    assert_eq!(role.status, 201, "{}", role.text);
+    for (group, role) in [("Auditors", "auditor"), ("Admins", "admin"), ("ext-42", "member")] {
+        let mapped = owner
+            .post(
+                &format!("/api/v1/orgs/{org}/group-role-mappings"),
+                &json!({ "group": group, "role": role }),
+            )
+            .await;
+        mapped.expect(201);
+    }
+    let role_now = || async {
+        owner.get(&format!("/api/v1/orgs/{org}/members/{user_id}")).await.expect(200)["role"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    // A group mapped by externalId counts like one mapped by name.
+    let staff = json!({ "schemas": [GROUP], "displayName": "Staff", "externalId": "ext-42", "members": [{ "value": scim_id }] });
+    scim.post("/scim/v2/Groups", &staff).await.expect(201);
+    assert_eq!(role_now().await, "member");
+    scim.post("/scim/v2/Groups", &group_body("auditors", &[scim_id])).await.expect(201);
+    assert_eq!(role_now().await, "auditor");
+    let admins = scim.post("/scim/v2/Groups", &group_body("ADMINS", &[scim_id])).await.expect(201).clone();
+    assert_eq!(role_now().await, "admin");
+    scim.delete(&format!("/scim/v2/Groups/{}", admins["id"].as_str().unwrap())).await;
+    assert_eq!(role_now().await, "auditor");
+}
