@@ -601,6 +601,8 @@ struct Report {
     body_limit: Option<usize>,
     provision: PhaseStats,
     lookups: PhaseStats,
+    /// The same lookups from one connection: the latency of a lookup itself, not of the queue.
+    single_lookups: PhaseStats,
     probes: Probes,
     group: GroupReport,
     idle_rss_kib: u64,
@@ -650,13 +652,17 @@ async fn bench_database(
     let provisioned_rss_kib = proc_status_kib(server.pid(), "VmRSS")?;
 
     println!("{}: userName lookups for {} s", database.name(), args.lookup_seconds);
-    let created: Vec<usize> = ids.iter().enumerate().filter_map(|(i, id)| id.as_ref().map(|_| i)).collect();
+    let created: Arc<Vec<usize>> =
+        Arc::new(ids.iter().enumerate().filter_map(|(i, id)| id.as_ref().map(|_| i)).collect());
     let lookups =
-        lookup_phase(&ctx, Arc::new(created), args.concurrency, Duration::from_secs(args.lookup_seconds))
+        lookup_phase(&ctx, created.clone(), args.concurrency, Duration::from_secs(args.lookup_seconds))
             .await
             .context("step 3 (userName eq lookups)")?;
-    if lookups.errors > 0 {
-        failures.push(format!("{} userName lookups failed", lookups.errors));
+    let single_lookups = lookup_phase(&ctx, created, 1, Duration::from_secs(args.lookup_seconds.min(5)))
+        .await
+        .context("step 3 (userName eq lookups, one connection)")?;
+    if lookups.errors + single_lookups.errors > 0 {
+        failures.push(format!("{} userName lookups failed", lookups.errors + single_lookups.errors));
     }
     let probes = probes(&ctx, &ids, &mut failures).await;
 
@@ -675,6 +681,7 @@ async fn bench_database(
         body_limit,
         provision: creates,
         lookups,
+        single_lookups,
         probes,
         group,
         idle_rss_kib,
@@ -724,6 +731,12 @@ fn print_report(r: &Report) {
         "userName eq",
         l,
         &format!("{} in {:.1} s: {}", l.successes, l.elapsed.as_secs_f64(), rate(l.rate())),
+    );
+    let one = &r.single_lookups;
+    print_phase(
+        "  1 connection",
+        one,
+        &format!("{} in {:.1} s: {}", one.successes, one.elapsed.as_secs_f64(), rate(one.rate())),
     );
     let e = &r.probes.external_id;
     println!(
@@ -775,6 +788,7 @@ fn print_report(r: &Report) {
     println!("users          : {}", r.users);
     println!("creates/s      : {}", number(p.rate()));
     println!("lookup p99     : {:.1} ms ({})", l.percentile_ms(0.99), rate(l.rate()));
+    println!("lookup p99 (1) : {:.1} ms, one connection", one.percentile_ms(0.99));
     println!("{:<15}: {:.0} ms", format!("{} PATCH", group_label(g.members_sent)), ms(g.patch));
     println!("members        : {} of {}", g.members_read, g.members_sent);
     println!("server RSS     : peak {:.1} MiB", mib(r.peak_rss_kib));
