@@ -20,6 +20,7 @@ pub mod roles;
 pub mod schema;
 pub mod tokens;
 pub mod types;
+pub mod user_views;
 pub mod users;
 pub mod value;
 pub mod value_filter;
