@@ -237,3 +237,44 @@ async fn the_most_privileged_mapped_role_wins() {
     scim.delete(&format!("/scim/v2/Groups/{}", admins["id"].as_str().unwrap())).await;
     assert_eq!(role_now().await, "auditor");
 }
+
+#[tokio::test]
+async fn role_mappings_stay_in_their_org_and_refuse_bad_input() {
+    let server = TestServer::start().await;
+    let (owner_a, org_a, _) = scim_org(&server, "a@example.com").await;
+    let (owner_b, org_b, _) = scim_org(&server, "b@example.com").await;
+    let mapping = owner_a
+        .post(
+            &format!("/api/v1/orgs/{org_a}/group-role-mappings"),
+            &json!({ "group": "Admins", "role": "admin" }),
+        )
+        .await;
+    let id = mapping.expect(201)["id"].as_str().unwrap().to_string();
+    // Org B's owner reaches neither org A's list nor its mapping, by either path.
+    assert_eq!(owner_b.get(&format!("/api/v1/orgs/{org_a}/group-role-mappings")).await.status, 404);
+    assert_eq!(owner_b.delete(&format!("/api/v1/orgs/{org_a}/group-role-mappings/{id}")).await.status, 404);
+    assert_eq!(owner_b.delete(&format!("/api/v1/orgs/{org_b}/group-role-mappings/{id}")).await.status, 404);
+    let listed = owner_a.get(&format!("/api/v1/orgs/{org_a}/group-role-mappings")).await;
+    assert_eq!(listed.expect(200)["data"].as_array().map(Vec::len), Some(1));
+    let url = format!("/api/v1/orgs/{org_a}/group-role-mappings");
+    let long = "g".repeat(300);
+    let bad: Vec<(String, &str)> = vec![
+        ("{nope".into(), "body"),
+        (json!({ "group": "X" }).to_string(), "role"),
+        (json!({ "group": 5, "role": "admin" }).to_string(), "group"),
+        (json!({ "group": "X", "role": "admin", "extra": 1 }).to_string(), "extra"),
+        (json!({ "group": long, "role": "admin" }).to_string(), "group"),
+        (json!({ "group": "  ", "role": "admin" }).to_string(), "group"),
+    ];
+    for (body, field) in bad {
+        let resp = owner_a.post_raw(&url, "application/json", body.clone()).await;
+        assert_eq!(resp.problem(400), "VALIDATION_ERROR", "{body}");
+        assert_eq!(resp.field(), Some(field), "{body}: {}", resp.text);
+    }
+    let bad_id = owner_a.delete(&format!("{url}/not-a-uuid")).await;
+    assert_eq!(bad_id.status, 400);
+    // Only owners may map a group to the owner role.
+    let (admin, _) = server.member_of(&owner_a, &org_a, "admin@example.com", "admin").await;
+    let owner_map = admin.post(&url, &json!({ "group": "Bosses", "role": "owner" })).await;
+    assert_eq!(owner_map.status, 403, "{}", owner_map.text);
+}
