@@ -130,7 +130,8 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     retry_after: Option<u64>,
-    scim_type: Option<&'static str>,
+    /// Overrides the kind's `scimType`: `Some(None)` renders none.
+    scim_type: Option<Option<&'static str>>,
     source: Option<anyhow::Error>,
 }
 
@@ -189,10 +190,15 @@ impl ApiError {
         Self::new(kind, kind.code(), detail)
     }
 
-    /// Names the RFC 7644 §3.12 `scimType` when the kind's default is not precise enough;
-    /// `""` renders none.
+    /// Names the RFC 7644 §3.12 `scimType` when the kind's default is not precise enough.
     pub fn with_scim_type(mut self, scim_type: &'static str) -> Self {
-        self.scim_type = Some(scim_type);
+        self.scim_type = Some(Some(scim_type));
+        self
+    }
+
+    /// Renders no `scimType` where RFC 7644 defines none for the problem (e.g. a full org).
+    pub fn without_scim_type(mut self) -> Self {
+        self.scim_type = Some(None);
         self
     }
 
@@ -266,8 +272,7 @@ impl ApiError {
         let body = ScimErrorBody {
             schemas: vec![SCIM_ERROR_URN.into()],
             status: self.kind.status().as_u16().to_string(),
-            // An empty override means "no scimType": RFC 7644 defines none for the problem.
-            scim_type: self.scim_type.or(self.kind.scim_type()).filter(|t| !t.is_empty()).map(str::to_string),
+            scim_type: self.scim_type.unwrap_or(self.kind.scim_type()).map(str::to_string),
             detail: self.detail.clone(),
         };
         let mut builder = Response::builder().status(self.kind.status()).content_type(SCIM_CONTENT_TYPE);

@@ -17,6 +17,7 @@ use super::{
     list, patch,
     schema::GROUP_URN,
     tokens::ScimContext,
+    value::invalid_value,
 };
 use crate::{AppState, db, error::ApiError, http::RequestMeta};
 
@@ -40,11 +41,7 @@ pub(super) async fn resolve_members<C: ConnectionTrait>(
         found.extend(rows);
     }
     if let Some(missing) = scim_ids.iter().find(|id| !found.contains_key(id)) {
-        return Err(ApiError::validation(
-            "members",
-            format!("`{missing}` is not a user of this organization"),
-        )
-        .with_scim_type("invalidValue"));
+        return Err(invalid_value("members", format!("`{missing}` is not a user of this organization")));
     }
     Ok(found)
 }

@@ -22,6 +22,7 @@ use super::{
     resource, roles,
     schema::{GROUP_TYPE, GROUP_URN},
     tokens::ScimContext,
+    value::invalid_value,
 };
 use crate::{
     AppState,
@@ -62,7 +63,7 @@ fn display_name(doc: &Value) -> Result<String, ApiError> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
-        .ok_or_else(|| ApiError::validation("displayName", "is required").with_scim_type("invalidValue"))
+        .ok_or_else(|| invalid_value("displayName", "is required"))
 }
 
 fn external_id(doc: &Value) -> Option<String> {
@@ -76,8 +77,7 @@ fn member_ids(doc: &Value) -> Result<Vec<Uuid>, ApiError> {
     for member in doc.get("members").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default() {
         let value = member.get("value").and_then(Value::as_str).unwrap_or_default();
         let id = Uuid::parse_str(value).map_err(|_| {
-            ApiError::validation("members", format!("`{value}` is not the id of a user of this organization"))
-                .with_scim_type("invalidValue")
+            invalid_value("members", format!("`{value}` is not the id of a user of this organization"))
         })?;
         if seen.insert(id) {
             ids.push(id);

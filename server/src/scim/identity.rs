@@ -7,7 +7,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, sea_query:
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::users::{invalid_value, uniqueness};
+use super::{users::uniqueness, value::invalid_value};
 use crate::{error::ApiError, users};
 
 /// The domain of the stand-in identity of a user the directory gave no email: `.invalid` is

@@ -15,6 +15,7 @@ use super::{
     query::{self, Resource},
     resource::{self, AttrRef},
     schema::{LIST_RESPONSE_URN, ResourceType, SEARCH_REQUEST_URN},
+    value::invalid_value,
 };
 use crate::error::{ApiError, ErrorKind};
 
@@ -147,10 +148,6 @@ impl RawListParams {
 
 pub fn invalid_syntax(detail: impl Into<String>) -> ApiError {
     ApiError::new(ErrorKind::Validation, "INVALID_SYNTAX", detail).with_scim_type("invalidSyntax")
-}
-
-pub fn invalid_value(field: &str, message: &str) -> ApiError {
-    ApiError::validation(field, message).with_scim_type("invalidValue")
 }
 
 /// The ListResponse envelope (RFC 7644 §3.4.2).

@@ -129,8 +129,7 @@ pub fn sort_expr(backend: DatabaseBackend, resource: Resource, sort_by: &str) ->
 }
 
 fn invalid_sort(sort_by: &str) -> ApiError {
-    ApiError::validation("sortBy", format!("cannot sort by `{sort_by}`: name a singular attribute"))
-        .with_scim_type("invalidValue")
+    super::value::invalid_value("sortBy", format!("cannot sort by `{sort_by}`: name a singular attribute"))
 }
 
 impl Sql {

@@ -20,6 +20,7 @@ use super::{
     schema::USER_TYPE,
     tokens::ScimContext,
     user_views::groups_of,
+    value::invalid_value,
 };
 use crate::{
     AppState,
@@ -35,10 +36,6 @@ use crate::{
 
 pub(super) fn uniqueness(detail: String) -> ApiError {
     ApiError::conflict("SCIM_USER_EXISTS", detail).with_scim_type("uniqueness")
-}
-
-pub(super) fn invalid_value(field: &str, message: impl Into<String>) -> ApiError {
-    ApiError::validation(field, message).with_scim_type("invalidValue")
 }
 
 /// The `active` a document asks for. The membership's status is the truth; the document keeps
@@ -126,7 +123,7 @@ pub async fn create(
                     .await
                     .map_err(|e| invalid_value("emails", e.to_string()))?;
             }
-            members::service::check_capacity(&tx, org).await.map_err(|e| e.with_scim_type(""))?;
+            members::service::check_capacity(&tx, org).await.map_err(|e| e.without_scim_type())?;
             let user = match existing {
                 Some(user) => user,
                 None => {
@@ -237,7 +234,7 @@ async fn ensure_not_last_owner<C: ConnectionTrait>(
             "LAST_OWNER",
             "this user is the organization's last owner; transfer ownership before deprovisioning them",
         )
-        .with_scim_type(""));
+        .without_scim_type());
     }
     Ok(())
 }

@@ -42,6 +42,11 @@ pub fn invalid(scim_type: &'static str, field: impl Into<String>, message: impl 
     ApiError::validation(field, message).with_scim_type(scim_type)
 }
 
+/// A 400 `invalidValue` naming `field`.
+pub fn invalid_value(field: impl Into<String>, message: impl Into<String>) -> ApiError {
+    invalid("invalidValue", field, message)
+}
+
 /// `name`'s value in `fields`, the key in any case.
 pub fn field<'a>(fields: &'a Object, name: &str) -> Option<&'a Value> {
     fields.get(name).or_else(|| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v))
