@@ -9,7 +9,6 @@ pub struct Model {
     pub id: Uuid,
     pub org_id: Uuid,
     pub user_id: Uuid,
-    pub user_name: String,
     pub user_name_key: String,
     pub external_id: Option<String>,
     pub attributes: Json,

@@ -5,7 +5,8 @@ use crate::m20261123_000001_create_accounts::{Orgs, Users};
 /// SCIM resources. A SCIM User is an org's membership of a user: `scim_users` shares the
 /// membership's id, so the row's existence is what marks a membership as managed by the
 /// directory, and deleting the membership deletes it. `attributes` holds the resource's
-/// canonical JSON; the columns beside it are the indexed copies filters and uniqueness use.
+/// canonical JSON; `user_name_key` (userName lowercased) and `external_id` are the indexed
+/// copies that uniqueness and filters use.
 /// Teams gain `directory_managed` (created or adopted by SCIM), and orgs map groups to roles.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -21,7 +22,6 @@ impl MigrationTrait for Migration {
                     .col(uuid(ScimUsers::Id).primary_key())
                     .col(uuid(ScimUsers::OrgId))
                     .col(uuid(ScimUsers::UserId))
-                    .col(string(ScimUsers::UserName))
                     .col(string(ScimUsers::UserNameKey))
                     .col(string_null(ScimUsers::ExternalId))
                     .col(json_binary(ScimUsers::Attributes))
@@ -131,7 +131,6 @@ enum ScimUsers {
     Id,
     OrgId,
     UserId,
-    UserName,
     UserNameKey,
     ExternalId,
     Attributes,

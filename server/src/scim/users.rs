@@ -147,7 +147,6 @@ pub async fn create(
         id: membership_row.id,
         org_id: org.id,
         user_id: membership_row.user_id,
-        user_name: user_name.clone(),
         user_name_key: key,
         external_id: external_id(&doc),
         attributes: doc,
@@ -301,8 +300,7 @@ pub async fn update(
     let changed_doc = doc != loaded.row.attributes;
     if changed_doc {
         scim_user::Entity::update_many()
-            .col_expr(scim_user::Column::UserName, Expr::value(user_name.clone()))
-            .col_expr(scim_user::Column::UserNameKey, Expr::value(key))
+            .col_expr(scim_user::Column::UserNameKey, Expr::value(key.clone()))
             .col_expr(scim_user::Column::ExternalId, Expr::value(external_id(&doc)))
             .col_expr(scim_user::Column::Attributes, Expr::value(doc.clone()))
             .col_expr(scim_user::Column::UpdatedAt, Expr::value(now))
@@ -315,7 +313,7 @@ pub async fn update(
                 }
                 _ => e.into(),
             })?;
-        loaded.row.user_name = user_name.clone();
+        loaded.row.user_name_key = key;
         loaded.row.attributes = doc;
         loaded.row.updated_at = now;
     }
@@ -393,7 +391,7 @@ pub async fn delete(
             .target("user", user_id)
             .details(json!({
                 "scim_id": id,
-                "user_name": loaded.row.user_name,
+                "user_name": loaded.row.attributes.get("userName"),
                 "account_deleted": account_deleted,
             })),
     )
