@@ -12,6 +12,12 @@ pub struct Model {
     pub auto_join: bool,
     pub default_role: String,
     pub created_at: DateTimeUtc,
+    /// The value of the TXT record that proves the org controls the domain.
+    pub verification_token: String,
+    /// When the org proved it controls the domain; a verified domain belongs to one org.
+    pub verified_at: Option<DateTimeUtc>,
+    /// `dns` or `manual` (an instance admin's say).
+    pub verification_method: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

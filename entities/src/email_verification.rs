@@ -11,6 +11,9 @@ pub struct Model {
     pub token_hash: Vec<u8>,
     pub created_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    /// The password a signup chose for an account that had none: it takes effect only when
+    /// this link proves the address.
+    pub pending_password_hash: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

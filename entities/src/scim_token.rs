@@ -14,6 +14,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub expires_at: Option<DateTimeUtc>,
     pub last_used_at: Option<DateTimeUtc>,
+    /// An owner allowed this token to adopt, deactivate and delete owners' memberships.
+    pub manage_owners: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

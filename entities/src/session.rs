@@ -12,6 +12,8 @@ pub struct Model {
     pub last_used_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
     pub revoke_reason: Option<String>,
+    /// When the user passed a second factor in this session.
+    pub mfa_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

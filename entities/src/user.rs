@@ -21,6 +21,11 @@ pub struct Model {
     pub kind: String,
     /// A service account's name.
     pub display_name: Option<String>,
+    /// The org whose directory created this passwordless identity, if one did.
+    pub provisioned_by_org_id: Option<Uuid>,
+    /// An address a directory gave this identity outside its verified domains: the real holder
+    /// of the address claims the identity by proving the address.
+    pub unclaimed_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -15,6 +15,9 @@ mod m20261123_000008_create_domains_invitations_verifications;
 mod m20261123_000009_service_accounts;
 mod m20261123_000010_create_scim_tokens;
 mod m20261123_000011_scim_resources;
+mod m20261203_000012_verified_domains;
+mod m20261203_000013_mfa_and_login_throttle;
+mod m20261203_000014_credential_issuers_and_unclaimed_identities;
 
 pub struct Migrator;
 
@@ -33,6 +36,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_service_accounts::Migration),
             Box::new(m20261123_000010_create_scim_tokens::Migration),
             Box::new(m20261123_000011_scim_resources::Migration),
+            Box::new(m20261203_000012_verified_domains::Migration),
+            Box::new(m20261203_000013_mfa_and_login_throttle::Migration),
+            Box::new(m20261203_000014_credential_issuers_and_unclaimed_identities::Migration),
         ]
     }
 }
