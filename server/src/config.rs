@@ -57,6 +57,7 @@ pub struct Config {
     pub passwords: PasswordConfig,
     pub instance: InstanceDefaults,
     pub mail: MailConfig,
+    pub dns: DnsConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -124,6 +125,21 @@ pub enum MailTransport {
     Smtp,
 }
 
+/// DNS lookups, which prove that an org controls an email domain.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// The resolver to ask, as `ADDRESS:PORT`; empty means the system's resolvers.
+    pub resolver: String,
+}
+
+impl DnsConfig {
+    /// The configured resolver, or `None` for the system's. Validated at start-up.
+    pub fn resolver_addr(&self) -> Option<SocketAddr> {
+        self.resolver.parse().ok()
+    }
+}
+
 impl Default for Config {
     fn default() -> Self {
         Self {
@@ -141,6 +157,7 @@ impl Default for Config {
             passwords: PasswordConfig::default(),
             instance: InstanceDefaults::default(),
             mail: MailConfig::default(),
+            dns: DnsConfig::default(),
         }
     }
 }
@@ -354,6 +371,15 @@ impl Config {
         if !matches!(self.mail.smtp_security.as_str(), "starttls" | "tls" | "none") {
             return Err(ConfigError::new("mail.smtp_security", "must be starttls, tls or none"));
         }
+        if !self.dns.resolver.is_empty() && self.dns.resolver.parse::<SocketAddr>().is_err() {
+            return Err(ConfigError::new(
+                "dns.resolver",
+                format!(
+                    "`{}` is not ADDRESS:PORT (e.g. 127.0.0.1:53); leave it empty for the system's resolvers",
+                    self.dns.resolver
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -383,6 +409,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
         "mail",
         &["transport", "from", "smtp_host", "smtp_port", "smtp_username", "smtp_password", "smtp_security"],
     ),
+    ("dns", &["resolver"]),
 ];
 
 const TOP_LEVEL: &[&str] = &[
@@ -441,6 +468,7 @@ fn insert_env(table: &mut toml::Table, path: &[String], raw: &str) {
             | "data_dir"
             | "bind"
             | "database_schema"
+            | "resolver"
     );
     let value = if keep_string { toml::Value::String(raw.to_string()) } else { value };
     current.insert(last.clone(), value);
@@ -486,6 +514,21 @@ mod tests {
         assert_eq!(err.key, "log_format");
         let bad = Overrides { bind: Some("nowhere".into()), ..Default::default() };
         assert_eq!(Config::load_from(None, &[], &bad).unwrap_err().key, "bind");
+    }
+
+    #[test]
+    fn dns_resolver_is_an_address_or_empty() {
+        let (c, _) = Config::load_from(None, &[], &Overrides::default()).unwrap();
+        assert_eq!(c.dns.resolver_addr(), None);
+        let vars = env(&[("GUILDHALL_DNS__RESOLVER", "127.0.0.1:5353")]);
+        let (c, warnings) = Config::load_from(None, &vars, &Overrides::default()).unwrap();
+        assert_eq!(c.dns.resolver_addr(), Some(SocketAddr::from(([127, 0, 0, 1], 5353))));
+        assert!(warnings.is_empty());
+        for bad in ["dns.example", "127.0.0.1", "53"] {
+            let vars = env(&[("GUILDHALL_DNS__RESOLVER", bad)]);
+            let err = Config::load_from(None, &vars, &Overrides::default()).unwrap_err();
+            assert_eq!(err.key, "dns.resolver", "{bad}");
+        }
     }
 
     #[test]

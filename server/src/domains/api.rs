@@ -8,7 +8,7 @@ use crate::{
     auth::tenant,
     error::ApiResult,
     http::{NoContent, RequestMeta},
-    json::JsonBody,
+    json::{JsonBody, OptionalJsonBody},
     permissions::{self, Permission},
 };
 
@@ -22,7 +22,8 @@ pub enum AddedDomain {
 
 #[OpenApi]
 impl DomainsApi {
-    /// The org's allowed email domains.
+    /// The org's allowed email domains, whether each is verified and, until it is, the DNS TXT
+    /// record that would verify it.
     ///
     /// Requires `org:read`.
     #[oai(
@@ -42,6 +43,9 @@ impl DomainsApi {
     }
 
     /// Allow an email domain. Once an org lists any domain, only matching emails can join it.
+    /// The answer holds the DNS TXT record that proves the org controls the domain (see
+    /// `verify_email_domain`). `auto_join` may be set now but takes effect only once the domain
+    /// is verified. Public mail providers and public suffixes (`co.uk`, `github.io`) are refused.
     ///
     /// Requires `domains:write`.
     #[oai(
@@ -67,6 +71,38 @@ impl DomainsApi {
                 .unwrap_or_else(|| permissions::MEMBER.into()),
         };
         Ok(AddedDomain::Created(Json(service::add(&state, &meta, &org, new).await?.into())))
+    }
+
+    /// Prove that the org controls one of its email domains. The body may be left out. With
+    /// `method` `dns` (the default), looks up the TXT record named in the domain's `verification`
+    /// and marks the domain verified when one has exactly that value; otherwise answers 409
+    /// `DOMAIN_NOT_VERIFIED`. With `manual`, an instance admin vouches for the org. A verified domain belongs to one org: when
+    /// another org has verified it, a parent or a subdomain of it, the answer is 409
+    /// `DOMAIN_VERIFIED_ELSEWHERE`. Verifying a verified domain again changes nothing. Once
+    /// verified, the domain's `auto_join` takes effect.
+    ///
+    /// Requires `domains:write`; `manual` also requires an instance admin.
+    #[oai(
+        path = "/api/v1/orgs/:org/email-domains/:domain/verify",
+        method = "post",
+        tag = "Tag::Domains",
+        operation_id = "verify_email_domain"
+    )]
+    async fn verify_email_domain(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        domain: Path<String>,
+        meta: RequestMeta,
+        body: OptionalJsonBody<VerifyEmailDomainRequest>,
+    ) -> ApiResult<Json<EmailDomainResponse>> {
+        org.require(Permission::DomainsWrite)?;
+        let method = body.0.method.unwrap_or_default();
+        if method == VerificationMethod::Manual {
+            org.principal().require_instance_admin()?;
+        }
+        let domain = names::normalize("domain", &domain)?;
+        Ok(Json(service::verify(&state, &meta, &org, &domain, method).await?.into()))
     }
 
     /// Stop allowing an email domain. Existing members stay.

@@ -1,5 +1,5 @@
 //! Domain names: normalization (case, trailing dot, IDN to ASCII), matching with subdomains, and
-//! the public mail providers nobody may claim.
+//! the public mail providers and public suffixes nobody may claim.
 
 use crate::error::ApiError;
 
@@ -70,6 +70,12 @@ pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
     Ok(ascii)
 }
 
+/// Whether `domain` is a public suffix (`com`, `co.uk`, `github.io`): a name under which anyone
+/// may register, so no one org owns it. Both the ICANN and the private sections of the list count.
+pub fn is_public_suffix(domain: &str) -> bool {
+    psl::domain(domain.as_bytes()).is_none()
+}
+
 pub fn is_public_provider(domain: &str) -> bool {
     PUBLIC_PROVIDERS.iter().any(|p| domain == *p || domain.ends_with(&format!(".{p}")))
 }
@@ -117,6 +123,12 @@ mod tests {
         assert!(!matches("example.com.evil.io", "example.com"));
         assert!(is_public_provider("gmail.com") && is_public_provider("mail.yahoo.com"));
         assert!(!is_public_provider("example.com"));
+        for suffix in ["com", "co.uk", "github.io", "s3.amazonaws.com", "pvt.k12.ma.us"] {
+            assert!(is_public_suffix(suffix), "{suffix}");
+        }
+        for owned in ["example.com", "eu.example.com", "example.co.uk", "me.github.io", "victim.test"] {
+            assert!(!is_public_suffix(owned), "{owned}");
+        }
         assert_eq!(suffixes("eu.example.com"), ["eu.example.com", "example.com", "com"]);
     }
 }
