@@ -25,6 +25,7 @@ use crate::{
     json::BodyLimit,
     keys::{KeyStore, api::KeysApi},
     members::api::MembersApi,
+    mfa::api::MfaApi,
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
     roles::api::RolesApi,
@@ -43,7 +44,7 @@ use crate::{
 
 #[derive(Tags)]
 pub enum Tag {
-    /// Sign-up, sign-in, refresh, sign-out and the current user.
+    /// Sign-up, sign-in (with a second factor), refresh, sign-out and the current user.
     Auth,
     /// Personal API tokens.
     Tokens,
@@ -130,7 +131,7 @@ macro_rules! apis {
 }
 
 apis!(
-    SessionsApi,
+    (SessionsApi, MfaApi),
     TokensApi,
     OrgsApi,
     MembersApi,

@@ -39,6 +39,9 @@ pub struct Principal {
     pub is_service_account: bool,
     pub org: Option<OrgRef>,
     pub credential: Credential,
+    /// When this session passed a second factor (always `None` for personal tokens, which
+    /// are checked against `require_mfa` when they authenticate).
+    pub mfa_at: Option<chrono::DateTime<chrono::Utc>>,
     /// The account as loaded while authenticating (its password hash never leaves `Debug`).
     pub account: Account,
 }
@@ -107,6 +110,7 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
 /// The request's org and what the caller may do there. Built only by its extractor from the
 /// `{org}` path parameter (id or slug) and the bearer credential: the caller must be an active
 /// member of that org (a personal token only of its own org), else the org is "not found".
+/// In an org that requires MFA, a session that has not passed it gets 403 `MFA_REQUIRED`.
 /// Permissions come from the caller's current role in the database.
 #[derive(Clone, Debug)]
 pub struct OrgContext {
@@ -192,6 +196,13 @@ impl OrgContext {
             && principal.org.as_ref().map(|o| o.id) != Some(org.id)
         {
             return Err(ApiError::not_found());
+        }
+        // `require_mfa`: a session acts here only once it passed a second factor.
+        if matches!(principal.credential, Credential::Session { .. })
+            && principal.mfa_at.is_none()
+            && crate::mfa::policy::requires(&state.db, &org).await?
+        {
+            return Err(crate::mfa::policy::mfa_required());
         }
         let permissions = crate::roles::service::permissions_of(&state.db, org.id, &member.role).await?;
         Ok(Self { org, principal, role: member.role, permissions })

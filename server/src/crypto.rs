@@ -13,6 +13,7 @@ pub const REFRESH_TOKEN_PREFIX: &str = "gh_rt_";
 pub const INVITATION_TOKEN_PREFIX: &str = "gh_inv_";
 pub const EMAIL_VERIFICATION_PREFIX: &str = "gh_ver_";
 pub const SCIM_TOKEN_PREFIX: &str = "gh_scim_";
+pub const MFA_TOKEN_PREFIX: &str = "gh_mfa_";
 
 /// A new 256-bit random secret, base64url-encoded behind `prefix`.
 pub fn new_secret(prefix: &str) -> Result<String, aws_lc_rs::error::Unspecified> {

@@ -1,6 +1,24 @@
 use chrono::Duration;
-use guildhall_tests::{PASSWORD, TestServer};
+use guildhall_entities::login_throttle;
+use guildhall_tests::{Client, PASSWORD, Resp, TestServer};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::json;
+
+/// An unauthenticated client whose requests come from `ip` (Linux routes all of 127/8 to
+/// loopback), to sign in from "another place".
+fn from(server: &TestServer, ip: &str) -> Client {
+    let http =
+        reqwest::Client::builder().local_address(ip.parse::<std::net::IpAddr>().unwrap()).build().unwrap();
+    Client { base: server.base.clone(), http, token: None }
+}
+
+async fn login_from(client: &Client, email: &str, password: &str) -> Resp {
+    client.post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
+}
+
+fn retry_after(resp: &Resp) -> i64 {
+    resp.header("retry-after").unwrap().parse().unwrap()
+}
 
 #[tokio::test]
 async fn login_returns_a_token_pair_that_works_on_me() {
@@ -31,7 +49,7 @@ async fn wrong_password_and_unknown_email_look_the_same() {
 }
 
 #[tokio::test]
-async fn repeated_failures_lock_the_account_until_the_lockout_passes() {
+async fn repeated_failures_from_one_address_lock_it_out_until_the_lockout_passes() {
     let server = TestServer::start().await;
     let (admin, _) = server.signup("admin@example.com").await;
     admin
@@ -48,8 +66,8 @@ async fn repeated_failures_lock_the_account_until_the_lockout_passes() {
     // Even the right password is refused while locked.
     let locked = server.login("victim@example.com", PASSWORD).await;
     assert_eq!(locked.problem(429), "ACCOUNT_LOCKED");
-    let retry: i64 = locked.header("retry-after").unwrap().parse().unwrap();
-    assert!((1..=600).contains(&retry), "{retry}");
+    let retry = retry_after(&locked);
+    assert!((590..=600).contains(&retry), "{retry}");
 
     server.clock.advance(Duration::minutes(11));
     server.login("victim@example.com", PASSWORD).await.expect(200);
@@ -58,6 +76,76 @@ async fn repeated_failures_lock_the_account_until_the_lockout_passes() {
         server.login("victim@example.com", "bad password").await.problem(401);
     }
     server.login("victim@example.com", PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_elsewhere_do_not_lock_the_owner_out() {
+    let server = TestServer::start().await;
+    let (owner, _) = server.signup("owner@example.com").await;
+    owner.patch("/api/v1/instance/settings", &json!({ "max_login_attempts": 7 })).await.expect(200);
+    let elsewhere = from(&server, "127.0.0.2");
+    for _ in 0..3 {
+        let wrong = login_from(&elsewhere, "owner@example.com", "guess").await;
+        assert_eq!(wrong.problem(401), "INVALID_CREDENTIALS");
+    }
+    // From the fourth failure on, each one pauses that address for twice as long.
+    for pause in [2, 4, 8] {
+        login_from(&elsewhere, "owner@example.com", "guess").await.problem(401);
+        let paused = login_from(&elsewhere, "owner@example.com", PASSWORD).await;
+        assert_eq!(paused.problem(429), "LOGIN_THROTTLED");
+        assert!((pause - 1..=pause).contains(&retry_after(&paused)), "{pause}: {}", retry_after(&paused));
+        // The owner, at home, is not slowed down.
+        server.login("owner@example.com", PASSWORD).await.expect(200);
+        server.clock.advance(Duration::seconds(pause));
+    }
+    // The seventh failure locks that address out for the lockout period (15 minutes).
+    login_from(&elsewhere, "owner@example.com", "guess").await.problem(401);
+    let locked = login_from(&elsewhere, "owner@example.com", PASSWORD).await;
+    assert_eq!(locked.problem(429), "ACCOUNT_LOCKED");
+    assert!((890..=900).contains(&retry_after(&locked)), "{}", retry_after(&locked));
+    server.login("owner@example.com", PASSWORD).await.expect(200);
+    assert_eq!(server.login("owner@example.com", "typo").await.problem(401), "INVALID_CREDENTIALS");
+
+    server.clock.advance(Duration::minutes(16));
+    login_from(&elsewhere, "owner@example.com", PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn per_org_lockout_threshold_applies_to_its_members() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = body["org"]["id"].as_str().unwrap();
+    owner
+        .patch(
+            &format!("/api/v1/orgs/{org}"),
+            &json!({ "auth_settings": { "max_login_attempts": 2, "lockout_minutes": 30 } }),
+        )
+        .await
+        .expect(200);
+    let (member, _) = server.signup("member@example.com").await;
+    server.invite_and_accept(&owner, &member, org, "member@example.com", "member").await;
+    server.signup("outsider@example.com").await;
+    for email in ["member@example.com", "outsider@example.com"] {
+        for _ in 0..2 {
+            assert_eq!(server.login(email, "guess").await.problem(401), "INVALID_CREDENTIALS", "{email}");
+        }
+    }
+    // The org's stricter policy (2 attempts, 30 minutes) applies to its member, not to others.
+    let locked = server.login("member@example.com", PASSWORD).await;
+    assert_eq!(locked.problem(429), "ACCOUNT_LOCKED");
+    assert!((1790..=1800).contains(&retry_after(&locked)), "{}", retry_after(&locked));
+    server.login("outsider@example.com", PASSWORD).await.expect(200);
+    server.clock.advance(Duration::minutes(31));
+    server.login("member@example.com", PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
+async fn unknown_emails_leave_no_throttle_rows() {
+    let server = TestServer::start().await;
+    for _ in 0..8 {
+        assert_eq!(server.login("nobody@example.com", "guess").await.problem(401), "INVALID_CREDENTIALS");
+    }
+    assert_eq!(login_throttle::Entity::find().count(server.db()).await.unwrap(), 0);
 }
 
 #[tokio::test]

@@ -70,7 +70,7 @@ async fn orgs_are_addressed_by_id_or_slug_and_show_effective_settings() {
     }
     // An override wins; `null` clears it again; other fields stay.
     let patched = client
-        .patch(&format!("/api/v1/orgs/{id}"), &json!({ "auth_settings": { "password_min_length": 20, "require_mfa": true }, "branding": { "primary_color": "#ABCDEF" } }))
+        .patch(&format!("/api/v1/orgs/{id}"), &json!({ "auth_settings": { "password_min_length": 20, "lockout_minutes": 30 }, "branding": { "primary_color": "#ABCDEF" } }))
         .await;
     let patched = patched.expect(200);
     assert_eq!(patched["effective_auth_settings"]["password_min_length"], 20);
@@ -82,7 +82,7 @@ async fn orgs_are_addressed_by_id_or_slug_and_show_effective_settings() {
     let cleared = cleared.expect(200);
     assert_eq!(cleared["auth_settings"]["password_min_length"], Value::Null);
     assert_eq!(cleared["effective_auth_settings"]["password_min_length"], 14);
-    assert_eq!(cleared["auth_settings"]["require_mfa"], true);
+    assert_eq!(cleared["auth_settings"]["lockout_minutes"], 30);
 }
 
 #[tokio::test]

@@ -63,6 +63,11 @@ impl KeyStore {
         Self { db, master, clock, overlap, current: RwLock::new((Arc::new(KeySet::default()), stale)) }
     }
 
+    /// The master key, for other secrets sealed at rest (TOTP secrets).
+    pub fn master_key(&self) -> &MasterKey {
+        &self.master
+    }
+
     /// Loads keys, creating the first one when the table holds no active key.
     pub async fn init(&self) -> Result<(), ApiError> {
         let set = self.load().await?;

@@ -178,7 +178,9 @@ impl OrgsApi {
         Ok(Json(manage::view(&state, &org).await?.into()))
     }
 
-    /// Change an org: only the fields named change; `null` clears an override.
+    /// Change an org: only the fields named change; `null` clears an override. Requiring MFA
+    /// (`auth_settings.require_mfa: true`) takes an authenticator of your own first (409
+    /// `MFA_ENROLMENT_REQUIRED`), so you cannot lock yourself out.
     ///
     /// Requires `org:update`.
     #[oai(path = "/api/v1/orgs/:org", method = "patch", tag = "Tag::Orgs", operation_id = "update_org")]

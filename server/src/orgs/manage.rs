@@ -43,20 +43,26 @@ pub async fn view(state: &AppState, ctx: &OrgContext) -> Result<OrgView, ApiErro
 }
 
 /// Opens a new session in `org` for `user_id` and signs its first pair. The user's next
-/// sign-in starts in this org too.
+/// sign-in starts in this org too. The new session keeps the caller's MFA (`mfa_at`); without
+/// it, an org that requires MFA is refused.
 async fn switch_into(
     state: &AppState,
     meta: &RequestMeta,
     user_id: Uuid,
     org: ActiveOrg,
+    mfa_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<SignedIn, ApiError> {
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
+    if mfa_at.is_none() && crate::mfa::policy::requires_by_id(&tx, org.id).await? {
+        return Err(crate::mfa::policy::mfa_required());
+    }
     let user = users::service::get(&tx, user_id).await?;
     let mut row = user.into_active_model();
     row.default_org_id = Set(Some(org.id));
     let user = row.update(&tx).await?;
-    let (session_id, refresh) = sessions::start_session(&tx, state, now, user.id, Some(org.id)).await?;
+    let (session_id, refresh) =
+        sessions::start_session_with(&tx, state, now, user.id, Some(org.id), mfa_at).await?;
     audit::record(
         &tx,
         now,
@@ -83,6 +89,12 @@ pub async fn create(
     new: NewOrg,
 ) -> Result<(OrgView, SignedIn), ApiError> {
     principal.require_session()?;
+    // The caller is signed into the new org: refuse up front if it would require MFA.
+    if principal.mfa_at.is_none()
+        && new.auth.require_mfa.unwrap_or(instance::service::get(&state.db).await?.require_mfa)
+    {
+        return Err(crate::mfa::policy::mfa_required());
+    }
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = service::insert(&tx, now, new, principal.user_id).await?;
@@ -103,12 +115,13 @@ pub async fn create(
         slug: row.slug.clone(),
         role: permissions::OWNER.into(),
     };
-    let signed_in = switch_into(state, meta, principal.user_id, active).await?;
+    let signed_in = switch_into(state, meta, principal.user_id, active, principal.mfa_at).await?;
     let instance = instance::service::get(&state.db).await?;
     Ok((OrgView { org: row, instance, role: permissions::OWNER.into() }, signed_in))
 }
 
 /// Switches the caller's active org: a new token pair whose `org_role` is their role there.
+/// (In an org that requires MFA, the context already refused a session without it.)
 pub async fn select(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<SignedIn, ApiError> {
     ctx.principal().require_session()?;
     let org = ctx.org();
@@ -118,7 +131,7 @@ pub async fn select(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
         slug: org.slug.clone(),
         role: ctx.role().to_string(),
     };
-    switch_into(state, meta, ctx.principal().user_id, active).await
+    switch_into(state, meta, ctx.principal().user_id, active, ctx.principal().mfa_at).await
 }
 
 /// A partial change: `None` leaves a field alone; `Some(None)` clears an optional one.
@@ -156,6 +169,15 @@ pub async fn update(
                 format!("is below the current member count ({members})"),
             ));
         }
+    }
+    // Requiring MFA without an authenticator of one's own would lock the caller out of the org.
+    if change.require_mfa == Some(Some(true))
+        && !crate::mfa::service::has_confirmed(&tx, ctx.principal().user_id).await?
+    {
+        return Err(ApiError::conflict(
+            "MFA_ENROLMENT_REQUIRED",
+            "enrol an authenticator (POST /api/v1/auth/mfa/totp) before requiring MFA for the organization",
+        ));
     }
     let mut row = before.clone().into_active_model();
     let mut changed = serde_json::Map::new();
@@ -351,6 +373,7 @@ pub async fn transfer(
                              "from": { "user_id": from, "role": { "from": permissions::OWNER, "to": permissions::ADMIN } } })),
     )
     .await?;
+    crate::credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     Ok(())
 }

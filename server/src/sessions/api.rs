@@ -2,7 +2,8 @@ use poem::web::Data;
 use poem_openapi::{OpenApi, payload::Json};
 
 use super::{
-    service::{self, NewSignup, SignedIn, SignupOutcome},
+    service::{self, LoginOutcome, SignedIn},
+    signup::{self, NewSignup, SignupOutcome},
     types::*,
 };
 use crate::{
@@ -31,10 +32,41 @@ impl From<SignedIn> for TokenResponse {
     }
 }
 
+impl From<LoginOutcome> for LoginResponse {
+    fn from(outcome: LoginOutcome) -> Self {
+        match outcome {
+            LoginOutcome::SignedIn(s) => Self {
+                mfa_required: false,
+                mfa_token: None,
+                mfa_token_expires_in: None,
+                access_token: Some(s.access_token),
+                refresh_token: Some(s.refresh_token),
+                token_type: Some(TokenType::Bearer),
+                expires_in: Some(s.expires_in),
+                user: s.user.into(),
+                org: s.org.map(Into::into),
+            },
+            LoginOutcome::MfaRequired(c) => Self {
+                mfa_required: true,
+                mfa_token: Some(c.mfa_token),
+                mfa_token_expires_in: Some(c.expires_in),
+                access_token: None,
+                refresh_token: None,
+                token_type: None,
+                expires_in: None,
+                user: c.user.into(),
+                org: None,
+            },
+        }
+    }
+}
+
 #[OpenApi]
 impl SessionsApi {
     /// Create an account with its own organization. The first account of the instance becomes
-    /// an instance admin. Answers 201 with tokens, or 202 when the account waits for approval.
+    /// an instance admin. Answers 201 with tokens, or 202 when the account waits for approval,
+    /// or when the address already has an account without a password (provisioned by an org's
+    /// directory or verified domain): the emailed verification link then sets the password.
     #[oai(path = "/api/v1/auth/signup", method = "post", tag = "Tag::Auth", operation_id = "signup")]
     async fn signup(
         &self,
@@ -43,25 +75,35 @@ impl SessionsApi {
         body: JsonBody<SignupRequest>,
     ) -> ApiResult<SignupResponse> {
         let SignupRequest { email, password, org_name, invitation_token } = body.0;
-        match service::signup(&state, &meta, NewSignup { email, password, org_name, invitation_token })
-            .await?
+        match signup::signup(&state, &meta, NewSignup { email, password, org_name, invitation_token }).await?
         {
             SignupOutcome::SignedIn(signed_in) => Ok(SignupResponse::Created(Json((*signed_in).into()))),
             SignupOutcome::Pending(user) => Ok(SignupResponse::Pending(Json(PendingSignupResponse {
                 user: (*user).into(),
                 detail: "the account waits for an administrator's approval".into(),
             }))),
+            SignupOutcome::VerifyToClaim(user) => Ok(SignupResponse::Pending(Json(PendingSignupResponse {
+                user: (*user).into(),
+                detail: "an account for this address already exists without a password; \
+                         the link emailed to the address sets your password and signs you in to it"
+                    .into(),
+            }))),
         }
     }
 
-    /// Sign in with email and password.
+    /// Sign in with email and password. For an account with a confirmed authenticator the
+    /// answer has `mfa_required: true` and an `mfa_token` instead of tokens; finish at
+    /// `POST /api/v1/auth/login/mfa`.
+    ///
+    /// Failed sign-ins are throttled per account and client address: 429 `LOGIN_THROTTLED`
+    /// (growing pauses), then `ACCOUNT_LOCKED` for the lockout period, with `Retry-After`.
     #[oai(path = "/api/v1/auth/login", method = "post", tag = "Tag::Auth", operation_id = "login")]
     async fn login(
         &self,
         state: Data<&AppState>,
         meta: RequestMeta,
         body: JsonBody<LoginRequest>,
-    ) -> ApiResult<Json<TokenResponse>> {
+    ) -> ApiResult<Json<LoginResponse>> {
         Ok(Json(service::login(&state, &meta, &body.email, &body.password).await?.into()))
     }
 

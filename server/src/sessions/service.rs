@@ -1,13 +1,12 @@
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{refresh_token, session, user};
 use sea_orm::{
-    ActiveModelTrait,
-    ActiveValue::Set,
-    ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel, QueryFilter,
-    sea_query::{Expr, ExprTrait},
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter, sea_query::Expr,
 };
 use uuid::Uuid;
 
+use super::throttle;
 use crate::{
     AppState,
     audit::{self, Actor, AuditEvent},
@@ -15,14 +14,15 @@ use crate::{
     crypto, db,
     error::ApiError,
     http::RequestMeta,
-    instance, invitations,
+    instance,
     keys::{AccessClaims, jwt::Verifier},
+    mfa,
     orgs::{self, ActiveOrg},
-    users::{self, UserStatus, email, service::NewUser},
+    users::{self, UserStatus, email},
 };
 
-const MAX_PASSWORD: usize = 1024;
-const MAX_ORG_NAME: usize = 100;
+/// The longest password accepted (argon2 hashes any length; this bounds the work).
+pub(super) const MAX_PASSWORD: usize = 1024;
 
 /// What a successful sign-in, sign-up or refresh hands back.
 pub struct SignedIn {
@@ -33,159 +33,37 @@ pub struct SignedIn {
     pub org: Option<ActiveOrg>,
 }
 
-pub enum SignupOutcome {
-    SignedIn(Box<SignedIn>),
-    Pending(Box<user::Model>),
-}
-
-pub struct NewSignup {
-    pub email: String,
-    pub password: String,
-    pub org_name: Option<String>,
-    pub invitation_token: Option<String>,
-}
-
-fn check_password(password: &str, min: i32) -> Result<(), ApiError> {
-    let len = password.chars().count();
-    if len < usize::try_from(min).unwrap_or(usize::MAX) {
-        return Err(ApiError::validation("password", format!("must be at least {min} characters")));
-    }
-    if password.len() > MAX_PASSWORD {
-        return Err(ApiError::validation("password", format!("must be at most {MAX_PASSWORD} bytes")));
-    }
-    Ok(())
-}
-
-fn org_name_for(email: &str, requested: Option<String>) -> Result<String, ApiError> {
-    match requested.map(|n| n.trim().to_string()) {
-        Some(name) if name.is_empty() => Err(ApiError::validation("org_name", "must not be empty")),
-        Some(name) if name.chars().count() > MAX_ORG_NAME => {
-            Err(ApiError::validation("org_name", format!("must be at most {MAX_ORG_NAME} characters")))
-        }
-        Some(name) if name.chars().any(char::is_control) => {
-            Err(ApiError::validation("org_name", "must not contain control characters"))
-        }
-        Some(name) => Ok(name),
-        None => {
-            let local = email.split('@').next().unwrap_or("my");
-            Ok(format!("{local}'s organization"))
-        }
-    }
-}
-
-/// Creates an account and its first org. The first account of the instance becomes an
-/// instance admin and may sign up even when signup is closed.
-pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Result<SignupOutcome, ApiError> {
-    let email = email::normalize("email", &new.email)?;
-    let settings = instance::service::get(&state.db).await?;
-    check_password(&new.password, settings.password_min_length)?;
-    let org_name = org_name_for(&email, new.org_name)?;
-    let invitation_token = new.invitation_token.map(|t| t.trim().to_string());
-    // An invitation is a way in even when self-service signup is closed.
-    let closed = !settings.signup_open && invitation_token.is_none();
-    if closed && users::service::count(&state.db).await? > 0 {
-        return Err(ApiError::forbidden("SIGNUP_CLOSED", "signup is closed on this instance"));
-    }
-    if users::service::find_by_email(&state.db, &email).await?.is_some() {
-        return Err(ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists"));
-    }
-    let now = state.clock.now();
-    if let Some(token) = &invitation_token {
-        let invitation = invitations::service::check_token(&state.db, token, &email, now).await?;
-        // Joining an org whose password policy is stricter than the instance's.
-        let org_min = guildhall_entities::org::Entity::find_by_id(invitation.org_id)
-            .one(&state.db)
-            .await?
-            .and_then(|o| o.password_min_length);
-        if let Some(min) = org_min.filter(|m| *m > settings.password_min_length) {
-            check_password(&new.password, min)?;
-        }
-    }
-    let hash = state.passwords.hash(&new.password).await?;
-
-    let tx = db::begin_write(&state.writer).await?;
-    // Decided inside the write transaction so two racing first signups cannot both become admin.
-    let first = users::service::count(&tx).await? == 0;
-    if closed && !first {
-        return Err(ApiError::forbidden("SIGNUP_CLOSED", "signup is closed on this instance"));
-    }
-    let status = if first || !settings.approval_required { UserStatus::Active } else { UserStatus::Pending };
-    let user = users::service::insert(
-        &tx,
-        now,
-        NewUser { email, password_hash: Some(hash), status, is_instance_admin: first },
-    )
-    .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::Anonymous, "user.signed_up")
-            .target("user", user.id)
-            .details(serde_json::json!({ "status": status.as_str(), "instance_admin": first })),
-    )
-    .await?;
-    let (org, verification) = match &invitation_token {
-        // The token reached this address: the address is verified, and the user joins the
-        // inviting org (and any other org that invited them) instead of getting one of their own.
-        Some(token) => {
-            let invitation = invitations::service::check_token(&tx, token, &user.email, now).await?;
-            let joined = invitations::service::accept_in(&tx, now, meta, invitation, &user).await?;
-            users::service::mark_verified(&tx, &user, now).await?;
-            invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
-            (joined, None)
-        }
-        None => {
-            let org = orgs::service::create_with_owner(&tx, now, &org_name, user.id).await?;
-            audit::record(
-                &tx,
-                now,
-                meta,
-                AuditEvent::new(Actor::User(user.id), "org.created")
-                    .org(org.id)
-                    .target("org", org.id)
-                    .details(serde_json::json!({ "name": org.name, "slug": org.slug })),
-            )
-            .await?;
-            let token = users::verification::issue(&tx, state, now, user.id).await?;
-            (org, Some(token))
-        }
-    };
-    let session = if status == UserStatus::Active {
-        Some(start_session(&tx, state, now, user.id, Some(org.id)).await?)
-    } else {
-        None
-    };
-    tx.commit().await?;
-    if let Some(token) = verification {
-        users::verification::send(state, &user.email, &token).await;
-    }
-    let user = users::service::get(&state.db, user.id).await?;
-    let Some((session_id, refresh)) = session else {
-        return Ok(SignupOutcome::Pending(Box::new(user)));
-    };
-    let access_token = sign_access(state, now, &user, Some(&org), session_id).await?;
-    Ok(SignupOutcome::SignedIn(Box::new(SignedIn {
-        access_token,
-        refresh_token: refresh,
-        expires_in: state.config.tokens.access_ttl_seconds,
-        user,
-        org: Some(org),
-    })))
-}
-
 fn invalid_credentials() -> ApiError {
     ApiError::unauthenticated("INVALID_CREDENTIALS", "the email or password is wrong")
 }
 
+/// What a correct password leads to: tokens, or for an account with a confirmed
+/// authenticator, a challenge to finish at `POST /api/v1/auth/login/mfa`.
+pub enum LoginOutcome {
+    SignedIn(Box<SignedIn>),
+    MfaRequired(Box<mfa::service::Challenge>),
+}
+
+/// Only active accounts sign in.
+pub fn check_status(user: &user::Model) -> Result<(), ApiError> {
+    match UserStatus::parse(&user.status) {
+        Some(UserStatus::Active) => Ok(()),
+        Some(UserStatus::Pending) => {
+            Err(ApiError::forbidden("ACCOUNT_PENDING", "the account waits for an administrator's approval"))
+        }
+        _ => Err(ApiError::forbidden("ACCOUNT_DISABLED", "the account is disabled")),
+    }
+}
+
 /// Password sign-in. Unknown emails cost one hash too, so timing does not reveal accounts.
-/// `max_login_attempts` failures in a row lock the account for `lockout_minutes`.
+/// Failures slow and then lock the account for the client they come from (`throttle`), not
+/// for everyone. An account with a confirmed authenticator gets a challenge, not tokens.
 pub async fn login(
     state: &AppState,
     meta: &RequestMeta,
     email_raw: &str,
     password: &str,
-) -> Result<SignedIn, ApiError> {
+) -> Result<LoginOutcome, ApiError> {
     let email = email::normalize("email", email_raw)?;
     if password.is_empty() {
         return Err(ApiError::validation("password", "is required"));
@@ -195,13 +73,8 @@ pub async fn login(
     }
     let found = users::service::find_by_email(&state.db, &email).await?;
     let now = state.clock.now();
-    if let Some(locked_until) = found.as_ref().and_then(|u| u.locked_until).filter(|t| *t > now) {
-        let seconds = u64::try_from(Ord::max((locked_until - now).num_seconds(), 1)).unwrap_or(1);
-        return Err(ApiError::rate_limited(
-            "ACCOUNT_LOCKED",
-            "too many failed sign-ins; the account is locked for a while",
-            seconds,
-        ));
+    if let Some(user) = &found {
+        throttle::check(&state.db, now, user.id, &throttle::client_of(meta)).await?;
     }
     let matched =
         state.passwords.verify(password, found.as_ref().and_then(|u| u.password_hash.as_deref())).await?;
@@ -209,32 +82,49 @@ pub async fn login(
         return Err(invalid_credentials());
     };
     if !matched {
-        record_failure(state, meta, now, user).await?;
+        let tx = db::begin_write(&state.writer).await?;
+        throttle::record_failure(&tx, now, meta, user.id, "password").await?;
+        tx.commit().await?;
         return Err(invalid_credentials());
     }
-    match UserStatus::parse(&user.status) {
-        Some(UserStatus::Active) => {}
-        Some(UserStatus::Pending) => {
-            return Err(ApiError::forbidden(
-                "ACCOUNT_PENDING",
-                "the account waits for an administrator's approval",
-            ));
-        }
-        _ => return Err(ApiError::forbidden("ACCOUNT_DISABLED", "the account is disabled")),
-    }
+    check_status(&user)?;
     let tx = db::begin_write(&state.writer).await?;
+    if mfa::service::has_confirmed(&tx, user.id).await? {
+        // The pair's failures are forgiven only once the second factor is right too.
+        let challenge = mfa::service::start_challenge(&tx, now, meta, user).await?;
+        tx.commit().await?;
+        return Ok(LoginOutcome::MfaRequired(Box::new(challenge)));
+    }
+    throttle::clear(&tx, user.id, meta).await?;
+    Ok(LoginOutcome::SignedIn(Box::new(finish_sign_in(tx, state, meta, now, user, None).await?)))
+}
+
+/// The end of every sign-in, inside its transaction: joins pending orgs, opens the session
+/// (marked as having passed MFA when `factor` names the second factor used), audits, commits
+/// and signs the first pair. Without MFA the session starts in no org that requires it.
+pub async fn finish_sign_in(
+    tx: DatabaseTransaction,
+    state: &AppState,
+    meta: &RequestMeta,
+    now: DateTime<Utc>,
+    user: user::Model,
+    factor: Option<&'static str>,
+) -> Result<SignedIn, ApiError> {
     // The invitee of a verified address joins on sign-in.
     if user.email_verified_at.is_some() {
-        invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
+        crate::provisioning::on_verified_address(&tx, now, meta, &user).await?;
     }
-    let org = orgs::service::starting_org(&tx, user.id, user.default_org_id).await?;
+    let mfa_at = factor.map(|_| now);
+    let org = mfa::policy::starting_org(&tx, user.id, user.default_org_id, mfa_at.is_some()).await?;
     let mut row = user.into_active_model();
-    row.failed_logins = Set(0);
-    row.locked_until = Set(None);
     row.last_login_at = Set(Some(now));
     let user = row.update(&tx).await?;
-    let (session_id, refresh) = start_session(&tx, state, now, user.id, org.as_ref().map(|o| o.id)).await?;
+    let (session_id, refresh) =
+        start_session_with(&tx, state, now, user.id, org.as_ref().map(|o| o.id), mfa_at).await?;
     let mut event = AuditEvent::new(Actor::User(user.id), "user.logged_in").target("session", session_id);
+    if let Some(factor) = factor {
+        event = event.details(serde_json::json!({ "mfa": factor }));
+    }
     if let Some(o) = &org {
         event = event.org(o.id);
     }
@@ -250,40 +140,6 @@ pub async fn login(
     })
 }
 
-async fn record_failure(
-    state: &AppState,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
-    user: user::Model,
-) -> Result<(), ApiError> {
-    let settings = instance::service::get(&state.db).await?;
-    let tx = db::begin_write(&state.writer).await?;
-    // Count in SQL so concurrent failures are not lost.
-    user::Entity::update_many()
-        .col_expr(user::Column::FailedLogins, Expr::col(user::Column::FailedLogins).add(1))
-        .filter(user::Column::Id.eq(user.id))
-        .exec(&tx)
-        .await?;
-    let current = users::service::get(&tx, user.id).await?;
-    let locked = current.failed_logins >= settings.max_login_attempts;
-    if locked {
-        let mut row = current.into_active_model();
-        row.failed_logins = Set(0);
-        row.locked_until = Set(Some(now + Duration::minutes(i64::from(settings.lockout_minutes))));
-        row.update(&tx).await?;
-    }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::Anonymous, if locked { "user.locked" } else { "user.login_failed" })
-            .target("user", user.id),
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(())
-}
-
 /// Opens a session and returns its id and first refresh token.
 pub async fn start_session<C: ConnectionTrait>(
     db: &C,
@@ -291,6 +147,18 @@ pub async fn start_session<C: ConnectionTrait>(
     now: DateTime<Utc>,
     user_id: Uuid,
     org_id: Option<Uuid>,
+) -> Result<(Uuid, String), ApiError> {
+    start_session_with(db, state, now, user_id, org_id, None).await
+}
+
+/// Opens a session that passed MFA at `mfa_at` (if it did).
+pub async fn start_session_with<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    org_id: Option<Uuid>,
+    mfa_at: Option<DateTime<Utc>>,
 ) -> Result<(Uuid, String), ApiError> {
     let session_id = Uuid::now_v7();
     session::Entity::insert(session::ActiveModel {
@@ -301,6 +169,7 @@ pub async fn start_session<C: ConnectionTrait>(
         last_used_at: Set(now),
         revoked_at: Set(None),
         revoke_reason: Set(None),
+        mfa_at: Set(mfa_at),
     })
     .exec_without_returning(db)
     .await?;
@@ -393,11 +262,23 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     if let Some(org_id) = sess.org_id {
         check_session_lifetime(state, meta, now, &sess, org_id).await?;
     }
+    // Still a member, and (without MFA) the org still does not require it; else move on.
+    let mfa_passed = sess.mfa_at.is_some();
     let org = match sess.org_id {
-        Some(org_id) => match orgs::service::active_membership(&state.db, org_id, user.id).await? {
-            Some(org) => Some(org),
-            None => orgs::service::starting_org(&state.db, user.id, user.default_org_id).await?,
-        },
+        Some(org_id) => {
+            let current = match orgs::service::active_membership(&state.db, org_id, user.id).await? {
+                Some(org) if mfa_passed || !mfa::policy::requires_by_id(&state.db, org.id).await? => {
+                    Some(org)
+                }
+                _ => None,
+            };
+            match current {
+                Some(org) => Some(org),
+                None => {
+                    mfa::policy::starting_org(&state.db, user.id, user.default_org_id, mfa_passed).await?
+                }
+            }
+        }
         None => None,
     };
 
@@ -560,6 +441,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         is_service_account: false,
         org,
         credential: Credential::Session { session_id },
+        mfa_at: sess.mfa_at,
         account: crate::auth::Account(user),
     })
 }

@@ -82,6 +82,28 @@ pub struct TokenResponse {
     pub org: Option<OrgSummary>,
 }
 
+/// The answer to a password sign-in: a token pair, or, for an account with a confirmed
+/// authenticator, `mfa_required` and an `mfa_token` (and no tokens) to finish the sign-in at
+/// `POST /api/v1/auth/login/mfa`.
+#[derive(Object)]
+pub struct LoginResponse {
+    /// True when the sign-in waits for a second factor; the token fields are then absent.
+    pub mfa_required: bool,
+    /// `gh_mfa_...`: single-use, valid for `mfa_token_expires_in` seconds and a few wrong codes.
+    pub mfa_token: Option<String>,
+    pub mfa_token_expires_in: Option<u64>,
+    /// ES256 JWT; send as `Authorization: Bearer`. Verify it against `/.well-known/jwks.json`.
+    pub access_token: Option<String>,
+    /// Opaque `gh_rt_...` token for `POST /api/v1/auth/refresh`; single use.
+    pub refresh_token: Option<String>,
+    pub token_type: Option<TokenType>,
+    /// Seconds until `access_token` expires.
+    pub expires_in: Option<u64>,
+    pub user: UserResponse,
+    /// The org the access token acts in (absent for a user with no org, or while MFA is pending).
+    pub org: Option<OrgSummary>,
+}
+
 /// A new account that waits for an instance admin's approval before it can sign in.
 #[derive(Object)]
 pub struct PendingSignupResponse {
@@ -94,7 +116,7 @@ pub enum SignupResponse {
     /// The account is active and signed in.
     #[oai(status = 201)]
     Created(Json<TokenResponse>),
-    /// The account was created but waits for approval; no tokens yet.
+    /// The account waits for approval, or for its address to be proved; no tokens yet.
     #[oai(status = 202)]
     Pending(Json<PendingSignupResponse>),
 }

@@ -13,7 +13,7 @@ use crate::{
     crypto, db,
     error::ApiError,
     http::RequestMeta,
-    orgs,
+    mfa, orgs,
     paging::PageRequest,
     users::UserStatus,
 };
@@ -70,6 +70,7 @@ pub async fn insert<C: ConnectionTrait>(
     org_id: Uuid,
     new: NewToken,
     is_default: bool,
+    created_by: Option<Uuid>,
 ) -> Result<IssuedToken, ApiError> {
     let secret = crypto::new_secret(crypto::PERSONAL_TOKEN_PREFIX)
         .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
@@ -83,6 +84,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: now,
         last_used_at: None,
         expires_at: new.expires_at,
+        created_by,
     };
     api_token::Entity::insert(api_token::ActiveModel {
         id: Set(token.id),
@@ -94,6 +96,7 @@ pub async fn insert<C: ConnectionTrait>(
         created_at: Set(now),
         last_used_at: Set(None),
         expires_at: Set(token.expires_at),
+        created_by: Set(created_by),
     })
     .exec_without_returning(db)
     .await?;
@@ -108,6 +111,7 @@ pub async fn create(
 ) -> Result<IssuedToken, ApiError> {
     principal.require_session()?;
     let org = acting_org(principal)?;
+    mfa::policy::check_session(&state.db, principal, org.id).await?;
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let existing =
@@ -118,7 +122,7 @@ pub async fn create(
             format!("a user may hold at most {MAX_TOKENS_PER_USER} tokens"),
         ));
     }
-    let issued = insert(&tx, now, principal.user_id, org.id, new, false).await?;
+    let issued = insert(&tx, now, principal.user_id, org.id, new, false, None).await?;
     audit::record(
         &tx,
         now,
@@ -146,6 +150,7 @@ pub async fn default_token(
             .filter(api_token::Column::OrgId.eq(org.id))
             .filter(api_token::Column::IsDefault.eq(true))
     };
+    mfa::policy::check_session(&state.db, principal, org.id).await?;
     if let Some(token) = find().one(&state.db).await? {
         return Ok(IssuedToken { token, secret: None });
     }
@@ -157,7 +162,7 @@ pub async fn default_token(
         return Ok(IssuedToken { token, secret: None });
     }
     let new = NewToken { name: DEFAULT_TOKEN_NAME.into(), expires_at: None };
-    let issued = insert(&tx, now, principal.user_id, org.id, new, true).await?;
+    let issued = insert(&tx, now, principal.user_id, org.id, new, true, None).await?;
     audit::record(
         &tx,
         now,
@@ -218,7 +223,9 @@ pub async fn revoke(
 }
 
 /// Checks a `gh_pat_` secret: it must exist, be unexpired, belong to an active user who is
-/// still an active member of the token's org.
+/// still an active member of the token's org. A person's token for an org that requires MFA
+/// works only while they have a confirmed authenticator (service accounts have none and are
+/// exempt).
 pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, ApiError> {
     let invalid =
         || ApiError::unauthenticated("INVALID_TOKEN", "the API token is invalid, expired or revoked");
@@ -241,6 +248,12 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
     }
     let org =
         orgs::service::active_membership(&state.db, token.org_id, user.id).await?.ok_or_else(invalid)?;
+    if user.kind != crate::users::service::KIND_SERVICE
+        && mfa::policy::requires_by_id(&state.db, org.id).await?
+        && !mfa::service::has_confirmed(&state.db, user.id).await?
+    {
+        return Err(mfa::policy::mfa_required());
+    }
     if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
         api_token::Entity::update_many()
             .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
@@ -255,6 +268,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
         is_service_account: user.kind == crate::users::service::KIND_SERVICE,
         org: Some(OrgRef { id: org.id, slug: org.slug, role: org.role }),
         credential: Credential::PersonalToken { token_id: token.id },
+        mfa_at: None,
         account: crate::auth::Account(user),
     })
 }
