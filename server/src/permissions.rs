@@ -82,6 +82,13 @@ pub fn built_in(role: &str) -> Option<PermissionSet> {
     }
 }
 
+/// Whether a holder of `holder_role` with `holder` permissions stands as high as `role` (with
+/// `granted`): they hold every permission it grants, and only an owner stands as high as an
+/// owner. Granting a role, minting a credential with it, and taking it away all need this.
+pub fn covers(holder_role: &str, holder: &PermissionSet, role: &str, granted: &PermissionSet) -> bool {
+    (role != OWNER || holder_role == OWNER) && granted.is_subset(holder)
+}
+
 /// Parses stored or requested permission names, naming the first unknown one.
 pub fn parse_set<'a>(names: impl IntoIterator<Item = &'a str>) -> Result<PermissionSet, String> {
     names.into_iter().map(|n| Permission::parse(n).ok_or_else(|| n.to_string())).collect()
@@ -107,5 +114,9 @@ mod tests {
         assert!(!admin.contains(&Permission::OrgDelete));
         assert_eq!(parse_set(["org:read", "nope"]), Err("nope".to_string()));
         assert!(built_in("auditor").is_none());
+        assert!(covers(OWNER, &owner, OWNER, &owner));
+        assert!(!covers(ADMIN, &owner, OWNER, &owner), "only an owner stands as high as an owner");
+        assert!(covers(ADMIN, &admin, MEMBER, &member));
+        assert!(!covers(MEMBER, &member, ADMIN, &admin));
     }
 }

@@ -58,7 +58,19 @@ async fn org_changes_are_listed_newest_first_with_before_and_after() {
     let server = TestServer::start().await;
     let (owner, body) = server.signup("owner@example.com").await;
     let org = org_of(&body);
-    let (_, member_id) = server.member_of(&owner, &org, "member@example.com", "member").await;
+    // A direct add: the org has verified the member's domain.
+    server.verify_domain(&owner, &org, "example.com").await;
+    let (member_client, member) = server.signup("member@example.com").await;
+    let member_id = member["user"]["id"].as_str().unwrap().to_string();
+    let token = server.token_mailed_to("member@example.com", "gh_ver_").unwrap();
+    member_client.post("/api/v1/auth/verify-email", &json!({ "token": token })).await.expect(200);
+    owner
+        .post(
+            &format!("/api/v1/orgs/{org}/members"),
+            &json!({ "email": "member@example.com", "role": "member" }),
+        )
+        .await
+        .expect(201);
     owner
         .patch(&format!("/api/v1/orgs/{org}/members/{member_id}"), &json!({ "role": "admin" }))
         .await
@@ -71,8 +83,8 @@ async fn org_changes_are_listed_newest_first_with_before_and_after() {
     let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs")).await;
     let entries = log.expect(200)["data"].as_array().unwrap().clone();
     let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
-    assert_eq!(actions[..3], ["org.updated", "member.role_changed", "org.selected"], "{actions:?}");
-    assert!(actions.contains(&"member.added") && actions.contains(&"org.created"), "{actions:?}");
+    assert_eq!(actions[..3], ["org.updated", "member.role_changed", "member.added"], "{actions:?}");
+    assert!(actions.contains(&"email_domain.verified") && actions.contains(&"org.created"), "{actions:?}");
     let updated = &entries[0];
     assert_eq!(updated["details"]["name"], json!({ "from": "owner's organization", "to": "Renamed" }));
     assert_eq!(updated["details"]["data_retention_days"], json!({ "from": 90, "to": 30 }));

@@ -13,6 +13,8 @@ async fn owners_add_list_change_and_remove_members() {
     let (_, bob) = server.signup("bob@example.com").await;
     let bob_id = bob["user"]["id"].as_str().unwrap().to_string();
     server.signup("carol@example.com").await;
+    // Adding without an invitation works inside the org's verified domains.
+    server.verify_domain(&owner, &org, "example.com").await;
 
     let added = owner
         .post(&format!("/api/v1/orgs/{org}/members"), &json!({ "user_id": bob_id, "role": "admin" }))
@@ -139,13 +141,7 @@ async fn members_leave_but_never_their_last_org() {
     let lone_id = lone["user"]["id"].as_str().unwrap().to_string();
     let lone_org = org_of(&lone);
     let lone_client = server.with_token(lone["access_token"].as_str().unwrap());
-    lone_client
-        .post(
-            &format!("/api/v1/orgs/{lone_org}/members"),
-            &json!({ "email": "owner@example.com", "role": "owner" }),
-        )
-        .await
-        .expect(201);
+    server.invite_and_accept(&lone_client, &owner, &lone_org, "owner@example.com", "owner").await;
     let removed = owner.delete(&format!("/api/v1/orgs/{lone_org}/members/{lone_id}")).await;
     assert_eq!(removed.problem(409), "LAST_ORG");
 }
@@ -156,6 +152,7 @@ async fn max_users_caps_adds() {
     let (owner, body) = server.signup("owner@example.com").await;
     let org = org_of(&body);
     owner.patch(&format!("/api/v1/orgs/{org}"), &json!({ "max_users": 2 })).await.expect(200);
+    server.verify_domain(&owner, &org, "example.com").await;
     server.member_of(&owner, &org, "two@example.com", "member").await;
     server.signup("three@example.com").await;
     let add = owner
@@ -190,6 +187,7 @@ async fn a_custom_role_with_members_write_adds_members_but_does_not_update_the_o
         .await
         .expect(201);
     let (recruiter, _) = server.member_of(&owner, &org, "recruiter@example.com", "recruiter").await;
+    server.verify_domain(&owner, &org, "example.com").await;
     server.signup("hire@example.com").await;
     recruiter
         .post(
@@ -252,12 +250,12 @@ async fn member_endpoints_reject_bad_input() {
     let org = org_of(&body);
     let owner_id = body["user"]["id"].as_str().unwrap().to_string();
     server.signup("someone@example.com").await;
+    server.verify_domain(&owner, &org, "example.com").await;
     let path = format!("/api/v1/orgs/{org}/members");
     for (case, req, field) in [
         ("neither id nor email", json!({ "role": "member" }), "user_id"),
         ("both", json!({ "user_id": owner_id, "email": "someone@example.com", "role": "member" }), "user_id"),
         ("bad id", json!({ "user_id": "nope", "role": "member" }), "user_id"),
-        ("unknown id", json!({ "user_id": uuid::Uuid::now_v7(), "role": "member" }), "user_id"),
         ("bad email", json!({ "email": "nope", "role": "member" }), "email"),
         ("unknown email", json!({ "email": "ghost@example.com", "role": "member" }), "email"),
         ("missing role", json!({ "email": "someone@example.com" }), "role"),
@@ -268,6 +266,8 @@ async fn member_endpoints_reject_bad_input() {
         assert_eq!(resp.problem(400), "VALIDATION_ERROR", "{case}");
         assert_eq!(resp.field(), Some(field), "{case}: {}", resp.text);
     }
+    let unknown = owner.post(&path, &json!({ "user_id": uuid::Uuid::now_v7(), "role": "member" })).await;
+    assert_eq!(unknown.problem(403), "CONSENT_REQUIRED");
     let resp = owner.patch(&format!("{path}/not-a-uuid"), &json!({ "role": "member" })).await;
     assert_eq!((resp.problem(400).as_str(), resp.field()), ("VALIDATION_ERROR", Some("user_id")));
     let resp = owner.patch(&format!("{path}/{}", uuid::Uuid::now_v7()), &json!({ "role": "member" })).await;

@@ -187,11 +187,8 @@ async fn leaving_the_org_leaves_its_teams_only() {
     let org = org_of(&body);
     let (other_owner, other_body) = server.signup("other@example.com").await;
     let other_org = org_of(&other_body);
-    let (_, bob) = server.member_of(&owner, &org, "bob@example.com", "member").await;
-    other_owner
-        .post(&format!("/api/v1/orgs/{other_org}/members"), &json!({ "user_id": bob, "role": "member" }))
-        .await
-        .expect(201);
+    let (bob_client, bob) = server.member_of(&owner, &org, "bob@example.com", "member").await;
+    server.invite_and_accept(&other_owner, &bob_client, &other_org, "bob@example.com", "member").await;
     let (carol_client, carol) = server.member_of(&owner, &org, "carol@example.com", "member").await;
 
     let mut teams = Vec::new();
@@ -479,11 +476,8 @@ async fn deleting_an_org_or_a_user_takes_their_team_rows_along() {
     let home = org_of(&body);
     let created = owner.post("/api/v1/orgs", &json!({ "name": "Second" })).await;
     let second = created.expect(201)["org"]["id"].as_str().unwrap().to_string();
-    let (_, bob) = server.member_of(&owner, &home, "bob@example.com", "member").await;
-    owner
-        .post(&format!("/api/v1/orgs/{second}/members"), &json!({ "user_id": bob, "role": "member" }))
-        .await
-        .expect(201);
+    let (bob_client, bob) = server.member_of(&owner, &home, "bob@example.com", "member").await;
+    server.invite_and_accept(&owner, &bob_client, &second, "bob@example.com", "member").await;
     let mut teams = Vec::new();
     for org in [&home, &second] {
         let team = create_team(&owner, org, json!({ "name": "Platform" })).await;

@@ -2,6 +2,8 @@
 //! fresh SQLite database, or on a fresh PostgreSQL schema when `GUILDHALL_TEST_DATABASE_URL` is
 //! set, and talk HTTP to it.
 
+pub mod dns;
+
 use std::sync::Arc;
 
 use guildhall_server::{
@@ -99,18 +101,41 @@ impl TestServer {
         self.anon().post("/api/v1/auth/login", &json!({ "email": email, "password": password })).await
     }
 
-    /// Signs up `email`, has `owner` add them to `org` with `role`, and returns a client whose
-    /// active org is `org`, plus the new user's id.
+    /// Signs up `email` (with an org of their own), has `owner` invite them to `org` with `role`,
+    /// accepts the mailed invitation, and returns a client whose active org is `org`, plus the
+    /// new user's id.
     pub async fn member_of(&self, owner: &Client, org: &str, email: &str, role: &str) -> (Client, String) {
         let (client, body) = self.signup(email).await;
         let user_id = body["user"]["id"].as_str().expect("user id").to_string();
-        let added = owner
-            .post(&format!("/api/v1/orgs/{org}/members"), &json!({ "email": email, "role": role }))
-            .await;
-        added.expect(201);
+        self.invite_and_accept(owner, &client, org, email, role).await;
         let selected = client.post_empty(&format!("/api/v1/orgs/{org}/select")).await;
         let token = selected.expect(200)["access_token"].as_str().expect("access_token").to_string();
         (self.with_token(&token), user_id)
+    }
+
+    /// Lists `domain` for `org` and verifies it by hand; `admin` must be an instance admin (the
+    /// first account of a server is) with `domains:write` in `org`.
+    pub async fn verify_domain(&self, admin: &Client, org: &str, domain: &str) {
+        let path = format!("/api/v1/orgs/{org}/email-domains");
+        admin.post(&path, &json!({ "domain": domain })).await.expect(201);
+        admin.post(&format!("{path}/{domain}/verify"), &json!({ "method": "manual" })).await.expect(200);
+    }
+
+    /// `owner` invites `email` to `org` as `role`, and `invitee` (signed in as `email`) accepts.
+    pub async fn invite_and_accept(
+        &self,
+        owner: &Client,
+        invitee: &Client,
+        org: &str,
+        email: &str,
+        role: &str,
+    ) {
+        let invited = owner
+            .post(&format!("/api/v1/orgs/{org}/invitations"), &json!({ "email": email, "role": role }))
+            .await;
+        invited.expect(201);
+        let token = self.token_mailed_to(email, "gh_inv_").expect("an invitation mailed");
+        invitee.post("/api/v1/invitations/accept", &json!({ "token": token })).await.expect(200);
     }
 
     /// The messages the file mail transport wrote to `to`, oldest first, with quoted-printable

@@ -15,10 +15,11 @@ use crate::{
     error::ApiError,
     http::RequestMeta,
     mail::Mail,
-    members::service::{self as members, JoinOutcome},
+    members::service as members,
     orgs::ActiveOrg,
     paging::PageRequest,
     permissions::Permission,
+    provisioning::{self, Consent, JoinOutcome},
 };
 
 /// What the API shows of an invitation.
@@ -275,7 +276,18 @@ pub async fn accept_in<C: ConnectionTrait>(
     user: &user::Model,
 ) -> Result<ActiveOrg, ApiError> {
     let org = org::Entity::find_by_id(inv.org_id).one(db).await?.ok_or_else(ApiError::not_found)?;
-    let role = match members::join(db, now, &org, user, &inv.role).await? {
+    let role = match provisioning::admit(
+        db,
+        now,
+        meta,
+        Actor::User(user.id),
+        &org,
+        user,
+        &inv.role,
+        Consent::Invitation,
+    )
+    .await?
+    {
         JoinOutcome::Joined(m) | JoinOutcome::AlreadyMember(m) => m.role,
     };
     let mut row = inv.clone().into_active_model();
@@ -339,6 +351,8 @@ pub async fn accept(
     let org = accept_in(&tx, now, meta, inv, &user).await?;
     // The token reached this address, so the address is the user's.
     crate::users::service::mark_verified(&tx, &user, now).await?;
+    let user = crate::users::service::get(&tx, user.id).await?;
+    provisioning::on_verified_address(&tx, now, meta, &user).await?;
     tx.commit().await?;
     Ok(org)
 }

@@ -80,7 +80,9 @@ impl MembersApi {
         Ok(Json(MemberPage { data: rows.into_iter().map(Into::into).collect(), next_cursor, has_more }))
     }
 
-    /// Add an existing user to the org with a role.
+    /// Add an existing account to the org with a role, without an invitation. This works only for
+    /// accounts whose email is in one of the org's verified domains; anyone else is invited (403
+    /// `CONSENT_REQUIRED`, the same answer whether or not the address has an account).
     ///
     /// Requires `members:write`; granting `owner` requires being an owner.
     #[oai(

@@ -11,12 +11,13 @@ use crate::{
     AppState,
     audit::{self, AuditEvent},
     auth::{OrgContext, scoped},
-    db,
+    credentials, db,
     error::ApiError,
     http::RequestMeta,
     orgs::MembershipStatus,
     paging::PageRequest,
     permissions::{self, Permission},
+    provisioning::{self, Consent, JoinOutcome},
     roles,
     users::{self, UserStatus},
 };
@@ -25,6 +26,17 @@ use crate::{
 pub struct Member {
     pub membership: membership::Model,
     pub email: String,
+    /// The identity a directory made, waiting for the holder of `email` to claim it.
+    pub unclaimed: bool,
+}
+
+impl Member {
+    pub fn of(membership: membership::Model, account: user::Model) -> Self {
+        match account.unclaimed_email {
+            Some(email) => Self { membership, email, unclaimed: true },
+            None => Self { membership, email: account.email, unclaimed: false },
+        }
+    }
 }
 
 /// People in the org (service accounts do not count against `max_users`).
@@ -62,14 +74,18 @@ pub async fn list(
         query = query.filter(membership::Column::Status.eq(status.as_str()));
     }
     if let Some(email) = &filter.email {
-        query = query.filter(db::contains_ci((user::Entity, user::Column::Email), email));
+        // An unclaimed identity is known by the address its directory gave.
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(db::contains_ci((user::Entity, user::Column::Email), email))
+                .add(db::contains_ci((user::Entity, user::Column::UnclaimedEmail), email)),
+        );
     }
     if let Some(after) = page.after {
         query = query.filter(membership::Column::Id.gt(after));
     }
     let rows = query.all(&state.db).await?;
-    let members: Vec<Member> =
-        rows.into_iter().filter_map(|(m, u)| u.map(|u| Member { membership: m, email: u.email })).collect();
+    let members: Vec<Member> = rows.into_iter().filter_map(|(m, u)| u.map(|u| Member::of(m, u))).collect();
     Ok(page.finish(members, |m| m.membership.id))
 }
 
@@ -82,7 +98,7 @@ async fn find<C: ConnectionTrait>(db: &C, ctx: &OrgContext, user_id: Uuid) -> Re
         .await?
         .ok_or_else(ApiError::not_found)?;
     let u = u.ok_or_else(ApiError::not_found)?;
-    Ok(Member { membership: m, email: u.email })
+    Ok(Member::of(m, u))
 }
 
 pub async fn get(state: &AppState, ctx: &OrgContext, user_id: Uuid) -> Result<Member, ApiError> {
@@ -101,7 +117,7 @@ pub async fn check_role_assignable<C: ConnectionTrait>(
     if role == permissions::OWNER {
         return ctx.require_owner();
     }
-    // Nobody hands out more than they hold.
+    // Nobody hands out more than they hold (`permissions::covers`).
     let granted = roles::service::permissions_of(db, ctx.org_id(), role).await?;
     if let Some(missing) = granted.difference(ctx.permissions()).next() {
         return Err(ApiError::forbidden(
@@ -138,36 +154,6 @@ pub async fn check_capacity<C: ConnectionTrait>(
     Ok(())
 }
 
-/// How someone joined an org without an admin adding them.
-pub enum JoinOutcome {
-    Joined(membership::Model),
-    AlreadyMember(membership::Model),
-}
-
-/// Makes `user` a member of `org` with `role`, after the org's domain rules and capacity allow
-/// it. Used by invitation acceptance and domain auto-join; the caller writes the audit entry.
-pub async fn join<C: ConnectionTrait>(
-    db: &C,
-    now: DateTime<Utc>,
-    org: &guildhall_entities::org::Model,
-    user: &user::Model,
-    role: &str,
-) -> Result<JoinOutcome, ApiError> {
-    let existing = membership::Entity::find()
-        .filter(membership::Column::OrgId.eq(org.id))
-        .filter(membership::Column::UserId.eq(user.id))
-        .one(db)
-        .await?;
-    if let Some(existing) = existing {
-        return Ok(JoinOutcome::AlreadyMember(existing));
-    }
-    crate::domains::service::require_allowed(db, org.id, &user.email).await?;
-    check_capacity(db, org).await?;
-    // A custom role deleted since the invitation was sent falls back to `member`.
-    let role = if roles::service::exists(db, org.id, role).await? { role } else { permissions::MEMBER };
-    Ok(JoinOutcome::Joined(crate::orgs::service::insert_membership(db, now, org.id, user.id, role).await?))
-}
-
 pub enum UserRef {
     Id(Uuid),
     Email(String),
@@ -184,18 +170,38 @@ pub async fn add(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     check_role_assignable(&tx, ctx, &role).await?;
+    // Only the org's verified domains allow adding without the person's consent, and the
+    // answer outside them is the same whether or not the address has an account.
     let user = match who {
-        UserRef::Id(id) => users::service::get(&tx, id)
-            .await
-            .map_err(|_| ApiError::validation("user_id", "no user has this id"))?,
-        UserRef::Email(email) => users::service::find_by_email(&tx, &email)
-            .await?
-            .ok_or_else(|| ApiError::validation("email", "no user has this email; invite them instead"))?,
+        UserRef::Id(id) => users::service::get(&tx, id).await.ok(),
+        UserRef::Email(email) => {
+            if !crate::domains::service::verified_for(&tx, ctx.org_id(), &email).await? {
+                return Err(provisioning::consent_required());
+            }
+            Some(users::service::find_by_email(&tx, &email).await?.ok_or_else(|| {
+                ApiError::validation("email", "no account has this address yet; invite them instead")
+            })?)
+        }
     };
+    let Some(user) = user else { return Err(provisioning::consent_required()) };
+    if !crate::domains::service::verified_for(&tx, ctx.org_id(), &user.email).await? {
+        return Err(provisioning::consent_required());
+    }
     if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
         return Err(ApiError::conflict("USER_DISABLED", "the user is disabled"));
     }
-    let membership = match join(&tx, now, ctx.org(), &user, &role).await? {
+    let membership = match provisioning::admit(
+        &tx,
+        now,
+        meta,
+        ctx.actor(),
+        ctx.org(),
+        &user,
+        &role,
+        Consent::VerifiedDomain,
+    )
+    .await?
+    {
         JoinOutcome::Joined(m) => m,
         JoinOutcome::AlreadyMember(_) => {
             return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
@@ -212,7 +218,7 @@ pub async fn add(
     )
     .await?;
     tx.commit().await?;
-    Ok(Member { membership, email: user.email })
+    Ok(Member::of(membership, user))
 }
 
 pub async fn change_role(
@@ -264,6 +270,7 @@ pub async fn change_role(
             .details(json!({ "role": { "from": from, "to": role } })),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     let mut updated = member;
     updated.membership.role = role;
@@ -321,6 +328,7 @@ pub async fn remove(
             .details(json!({ "email": member.email, "role": member.membership.role })),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     Ok(())
 }

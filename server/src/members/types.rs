@@ -29,6 +29,10 @@ pub struct MemberResponse {
     pub role: String,
     pub status: MemberStatus,
     pub joined_at: DateTime<Utc>,
+    /// True for an identity a directory provisioned outside the org's verified domains: `email`
+    /// is what the directory gave, and the account becomes that person's when they sign up (or
+    /// in) and prove the address.
+    pub unclaimed: bool,
 }
 
 impl From<Member> for MemberResponse {
@@ -43,6 +47,7 @@ impl From<Member> for MemberResponse {
             },
             role: m.membership.role,
             joined_at: m.membership.created_at,
+            unclaimed: m.unclaimed,
         }
     }
 }

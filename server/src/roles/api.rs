@@ -58,7 +58,8 @@ impl RolesApi {
 
     /// Replace a custom role's name, description and permissions. Built-in roles cannot change.
     ///
-    /// Requires `roles:write`.
+    /// Requires `roles:write` and holding every permission added or removed. Credentials whose
+    /// issuers no longer stand high enough are revoked.
     #[oai(
         path = "/api/v1/orgs/:org/roles/:key",
         method = "put",

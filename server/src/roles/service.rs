@@ -9,7 +9,7 @@ use crate::{
     AppState,
     audit::{self, AuditEvent},
     auth::{OrgContext, scoped},
-    db,
+    credentials, db,
     error::ApiError,
     http::RequestMeta,
     permissions::{self, PermissionSet},
@@ -94,7 +94,7 @@ fn check_grantable(ctx: &OrgContext, wanted: &PermissionSet) -> Result<(), ApiEr
     match wanted.difference(ctx.permissions()).next() {
         Some(missing) => Err(ApiError::forbidden(
             "PERMISSION_NOT_HELD",
-            format!("you cannot grant `{}`, which you do not hold", missing.as_str()),
+            format!("you cannot grant or take away `{}`, which you do not hold", missing.as_str()),
         )),
         None => Ok(()),
     }
@@ -158,7 +158,6 @@ pub async fn update(
     if permissions::is_built_in(key) {
         return Err(ApiError::conflict("BUILT_IN_ROLE", "built-in roles cannot be changed"));
     }
-    check_grantable(ctx, &def.permissions)?;
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<role::Entity>(ctx)
@@ -167,6 +166,9 @@ pub async fn update(
         .await?
         .ok_or_else(ApiError::not_found)?;
     let before = custom_view(row.clone());
+    // Adding a permission grants it and removing one takes it away: both need holding it.
+    let changed: PermissionSet = before.permissions.symmetric_difference(&def.permissions).copied().collect();
+    check_grantable(ctx, &changed)?;
     let mut active = row.into_active_model();
     active.name = Set(def.name.clone());
     active.description = Set(def.description.clone());
@@ -188,6 +190,7 @@ pub async fn update(
         ),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     Ok(custom_view(row))
 }

@@ -8,6 +8,7 @@ use crate::{
     auth::tenant,
     error::ApiResult,
     http::{NoContent, RequestMeta},
+    json::OptionalJsonBody,
     permissions::Permission,
 };
 
@@ -26,6 +27,15 @@ pub struct ScimTokenResponse {
     pub scim_base_url: String,
 }
 
+/// Options of a new SCIM token.
+#[derive(Object, serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct CreateScimTokenRequest {
+    /// Let the directory adopt, deactivate and delete owners' memberships (owners only; default
+    /// false: the directory leaves owners alone).
+    pub manage_owners: Option<bool>,
+}
+
 #[derive(ApiResponse)]
 pub enum CreatedScimToken {
     #[oai(status = 201)]
@@ -35,9 +45,11 @@ pub enum CreatedScimToken {
 #[OpenApi]
 impl ScimTokensApi {
     /// Issue a SCIM bearer token for the org. Earlier tokens keep working for 24 hours, so an IdP
-    /// can switch over without failed requests.
+    /// can switch over without failed requests. The body is optional.
     ///
-    /// Requires `scim:manage`.
+    /// Requires `scim:manage`, and standing as high as every role the org's group-to-role
+    /// mappings confer (an `owner` mapping makes it owner-only); `manage_owners` is owner-only.
+    /// The token is revoked when its issuer leaves the org or loses those rights.
     #[oai(
         path = "/api/v1/orgs/:org/scim/token",
         method = "post",
@@ -49,9 +61,11 @@ impl ScimTokensApi {
         state: Data<&AppState>,
         org: tenant::Path,
         meta: RequestMeta,
+        body: OptionalJsonBody<CreateScimTokenRequest>,
     ) -> ApiResult<CreatedScimToken> {
         org.require(Permission::ScimManage)?;
-        let issued = tokens::issue(&state, &meta, &org).await?;
+        let request = body.0;
+        let issued = tokens::issue(&state, &meta, &org, request.manage_owners.unwrap_or(false)).await?;
         Ok(CreatedScimToken::Created(poem_openapi::payload::Json(ScimTokenResponse {
             id: issued.id,
             token: issued.token,

@@ -26,7 +26,7 @@ use super::{
 };
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::{self, AuditEvent},
     db,
     error::ApiError,
     http::RequestMeta,
@@ -220,16 +220,18 @@ pub(super) async fn finish_change<C: ConnectionTrait>(
     if let Some(map) = details.as_object_mut() {
         map.insert("role_changes".into(), json!(role_changes));
     }
+    let roles_changed = !role_changes.is_empty();
     audit::record(
         db,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, action)
-            .org(ctx.org.id)
-            .target("team", team_id)
-            .details(details),
+        AuditEvent::new(ctx.actor(), action).org(ctx.org.id).target("team", team_id).details(details),
     )
-    .await
+    .await?;
+    if roles_changed {
+        crate::credentials::reconcile(db, now, meta, ctx.actor(), ctx.org.id).await?;
+    }
+    Ok(())
 }
 
 pub async fn create(

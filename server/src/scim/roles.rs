@@ -22,7 +22,7 @@ use crate::{
     app::Tag,
     audit::{self, AuditEvent},
     auth::{OrgContext, scoped, tenant},
-    db,
+    credentials, db,
     error::{ApiError, ApiResult},
     http::{NoContent, RequestMeta},
     json::JsonBody,
@@ -225,7 +225,8 @@ impl GroupRoleMappingsApi {
     /// Map a directory group to a role. Directory-managed members of that group get the role
     /// (the most privileged of their mapped roles wins) at once and whenever their groups change.
     ///
-    /// Requires `members:write`, and holding every permission the role grants.
+    /// Requires `members:write`, and holding every permission the role grants (`owner` requires
+    /// being an owner). SCIM tokens whose issuer does not stand as high as the role are revoked.
     #[oai(
         path = "/api/v1/orgs/:org/group-role-mappings",
         method = "post",
@@ -251,7 +252,8 @@ impl GroupRoleMappingsApi {
 
     /// Remove a mapping; its members' roles are derived again from their other groups.
     ///
-    /// Requires `members:write`.
+    /// Requires `members:write` and holding every permission the mapped role grants; a removal
+    /// that changes an owner's role (such as removing the `owner` mapping) requires being an owner.
     #[oai(
         path = "/api/v1/orgs/:org/group-role-mappings/:id",
         method = "delete",
@@ -300,6 +302,7 @@ async fn create(
     })?;
     let affected = members_of_matching(&tx, &row).await?;
     let changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
+    require_owner_for_owner_changes(ctx, &changes)?;
     audit::record(
         &tx,
         now,
@@ -310,8 +313,23 @@ async fn create(
             .details(json!({ "group": group, "role": role, "role_changes": changes })),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     Ok(row)
+}
+
+/// A mapping change that would change an owner's role is an owner's to make (the transaction
+/// that computed it is dropped, undoing it).
+fn require_owner_for_owner_changes(ctx: &OrgContext, changes: &[RoleChange]) -> Result<(), ApiError> {
+    let touches_owner =
+        changes.iter().any(|c| c.get("from").and_then(Value::as_str) == Some(permissions::OWNER));
+    if touches_owner && !ctx.is_owner() {
+        return Err(ApiError::forbidden(
+            "OWNER_REQUIRED",
+            "this change would change an owner's role; only an owner of the organization can make it",
+        ));
+    }
+    Ok(())
 }
 
 async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
@@ -322,9 +340,12 @@ async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext, id: Uuid
         .one(&tx)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    // Taking a mapping away needs the standing its role takes to grant.
+    members::service::check_role_assignable(&tx, ctx, &row.role).await?;
     group_role_mapping::Entity::delete_by_id(row.id).exec(&tx).await?;
     let affected = members_of_matching(&tx, &row).await?;
     let changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
+    require_owner_for_owner_changes(ctx, &changes)?;
     audit::record(
         &tx,
         now,
@@ -335,6 +356,7 @@ async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext, id: Uuid
             .details(json!({ "group": row.group_name, "role": row.role, "role_changes": changes })),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
     tx.commit().await?;
     Ok(())
 }

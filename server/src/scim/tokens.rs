@@ -12,6 +12,7 @@ use crate::{
     AppState,
     audit::{self, Actor, AuditEvent},
     auth::OrgContext,
+    credentials::{self, Standing},
     crypto, db,
     error::ApiError,
     http::RequestMeta,
@@ -28,15 +29,30 @@ pub struct IssuedScimToken {
     pub previous_valid_until: Option<DateTime<Utc>>,
 }
 
+/// Issues a token. Through the org's group-to-role mappings a directory confers roles, so the
+/// issuer must stand as high as every mapped role (an `owner` mapping makes this owner-only),
+/// and only an owner issues a token that may manage owners' memberships.
 pub async fn issue(
     state: &AppState,
     meta: &RequestMeta,
     ctx: &OrgContext,
+    manage_owners: bool,
 ) -> Result<IssuedScimToken, ApiError> {
     let now = state.clock.now();
     let secret = crypto::new_secret(crypto::SCIM_TOKEN_PREFIX)
         .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
     let tx = db::begin_write(&state.writer).await?;
+    let issuer = Standing { role: ctx.role().to_string(), permissions: ctx.permissions().clone() };
+    let mapped = credentials::mapped_roles(&tx, ctx.org_id()).await?;
+    if !credentials::may_issue_scim_token(&issuer, &mapped, manage_owners) {
+        let why = if manage_owners && !ctx.is_owner() {
+            "only an owner can issue a SCIM token that manages owners".to_string()
+        } else {
+            let over = mapped.iter().find(|m| !issuer.covers(m)).map_or("", |m| m.role.as_str());
+            format!("the org maps directory groups to the role `{over}`, which you do not stand as high as")
+        };
+        return Err(ApiError::forbidden("PERMISSION_NOT_HELD", why));
+    }
     scim_token::Entity::delete_many()
         .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
         .filter(scim_token::Column::ExpiresAt.lte(now))
@@ -58,6 +74,7 @@ pub async fn issue(
         created_at: Set(now),
         expires_at: Set(None),
         last_used_at: Set(None),
+        manage_owners: Set(manage_owners),
     })
     .exec_without_returning(&tx)
     .await?;
@@ -72,7 +89,7 @@ pub async fn issue(
         )
         .org(ctx.org_id())
         .target("scim_token", id)
-        .details(json!({ "previous_valid_until": previous_valid_until })),
+        .details(json!({ "previous_valid_until": previous_valid_until, "manage_owners": manage_owners })),
     )
     .await?;
     tx.commit().await?;
@@ -104,6 +121,30 @@ pub async fn revoke_all(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) 
 pub struct ScimContext {
     pub org: org::Model,
     pub token_id: Uuid,
+    /// An owner allowed this token to adopt, deactivate and delete owners' memberships.
+    pub manage_owners: bool,
+}
+
+impl ScimContext {
+    pub fn actor(&self) -> Actor {
+        Actor::Scim { token_id: self.token_id }
+    }
+
+    /// The directory may change an owner's membership only with an owner's leave.
+    pub fn require_may_manage(
+        &self,
+        membership: &guildhall_entities::membership::Model,
+    ) -> Result<(), ApiError> {
+        if membership.role == crate::permissions::OWNER && !self.manage_owners {
+            return Err(ApiError::forbidden(
+                "OWNER_PROTECTED",
+                "this is an owner's membership; the directory may manage owners only with a SCIM token \
+                 an owner issued with `manage_owners`",
+            )
+            .without_scim_type());
+        }
+        Ok(())
+    }
 }
 
 /// Checks a `gh_scim_` secret; a rotated token works until its grace ends, and its use is
@@ -150,5 +191,5 @@ pub async fn authenticate(
         }
         tx.commit().await?;
     }
-    Ok(ScimContext { org, token_id: token.id })
+    Ok(ScimContext { org, token_id: token.id, manage_owners: token.manage_owners })
 }

@@ -15,23 +15,20 @@ use uuid::Uuid;
 
 pub use super::user_views::{Loaded, Rendered, get, list, load, render};
 use super::{
-    identity::{identity_email, is_placeholder, placeholder_email, settle_identity},
-    list, patch, resource,
-    schema::USER_TYPE,
-    tokens::ScimContext,
-    user_views::groups_of,
-    value::invalid_value,
+    identity::identity_email, list, patch, resource, schema::USER_TYPE, tokens::ScimContext,
+    user_views::groups_of, value::invalid_value,
 };
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
-    db,
+    audit::{self, AuditEvent},
+    credentials, db,
     error::{ApiError, ErrorKind},
     http::RequestMeta,
     members,
-    orgs::{MembershipStatus, service::insert_membership},
+    orgs::MembershipStatus,
     permissions,
-    users::{self, UserStatus},
+    provisioning::{self, JoinOutcome},
+    users,
 };
 
 pub(super) fn uniqueness(detail: String) -> ApiError {
@@ -90,16 +87,12 @@ pub async fn create(
     let now = list::now(state);
     let org = &ctx.org;
     let tx = db::begin_write(&state.writer).await?;
-    // A taken userName fails on the unique index below, which rolls everything back.
-    let existing = match &email {
+    // A person already in the org: the directory takes over managing that membership.
+    let holder = match &email {
         Some(email) => users::service::find_by_email(&tx, email).await?,
         None => None,
     };
-    let email = email.unwrap_or_else(placeholder_email);
-    if existing.as_ref().is_some_and(|u| u.kind != users::service::KIND_HUMAN) {
-        return Err(uniqueness(format!("`{email}` belongs to a service account")));
-    }
-    let membership_row = match &existing {
+    let member = match &holder {
         Some(user) => {
             membership::Entity::find()
                 .filter(membership::Column::OrgId.eq(org.id))
@@ -109,38 +102,39 @@ pub async fn create(
         }
         None => None,
     };
-    let adopted = membership_row.is_some();
-    let membership_row = match membership_row {
+    let adopted = member.is_some();
+    let membership_row = match member {
         Some(m) => {
             if scim_user::Entity::find_by_id(m.id).count(&tx).await? > 0 {
-                return Err(uniqueness(format!("`{email}` is already provisioned in this organization")));
+                return Err(uniqueness(format!("`{user_name}` is already provisioned in this organization")));
             }
+            ctx.require_may_manage(&m)?;
             m
         }
         None => {
-            if !is_placeholder(&email) {
-                crate::domains::service::require_allowed(&tx, org.id, &email)
-                    .await
-                    .map_err(|e| invalid_value("emails", e.to_string()))?;
-            }
-            members::service::check_capacity(&tx, org).await.map_err(|e| e.without_scim_type())?;
-            let user = match existing {
-                Some(user) => user,
-                None => {
-                    users::service::insert(
-                        &tx,
-                        now,
-                        users::service::NewUser {
-                            email: email.clone(),
-                            password_hash: None,
-                            status: UserStatus::Active,
-                            is_instance_admin: false,
-                        },
-                    )
-                    .await?
+            let (account, consent) = provisioning::directory_identity(&tx, now, org, email.as_deref())
+                .await
+                .map_err(scim_refusal)?;
+            match provisioning::admit(
+                &tx,
+                now,
+                meta,
+                ctx.actor(),
+                org,
+                &account,
+                permissions::MEMBER,
+                consent,
+            )
+            .await
+            .map_err(scim_refusal)?
+            {
+                JoinOutcome::Joined(m) => m,
+                JoinOutcome::AlreadyMember(_) => {
+                    return Err(uniqueness(format!(
+                        "`{user_name}` is already a member of this organization"
+                    )));
                 }
-            };
-            insert_membership(&tx, now, org.id, user.id, permissions::MEMBER).await?
+            }
         }
     };
     let row = scim_user::Model {
@@ -170,7 +164,7 @@ pub async fn create(
         &tx,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.user.created")
+        AuditEvent::new(ctx.actor(), "scim.user.created")
             .org(org.id)
             .target("user", loaded.row.user_id)
             .details(json!({
@@ -182,11 +176,23 @@ pub async fn create(
             })),
     )
     .await?;
+    if !active {
+        credentials::reconcile(&tx, now, meta, ctx.actor(), org.id).await?;
+    }
     tx.commit().await?;
     // Only an adopted membership can already be in teams.
     let groups =
         if adopted { groups_of(&state.db, org.id, vec![loaded.row.user_id]).await? } else { HashMap::new() };
     Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+}
+
+/// A provisioning rule's refusal in SCIM's words (RFC 7644 §3.12).
+fn scim_refusal(err: ApiError) -> ApiError {
+    match err.code() {
+        "DOMAIN_NOT_ALLOWED" => invalid_value("emails", err.to_string()),
+        "EMAIL_TAKEN" => uniqueness(err.to_string()),
+        _ => err.without_scim_type(),
+    }
 }
 
 /// Suspends or restores the membership. Suspending ends the user's sessions in the org.
@@ -295,7 +301,8 @@ pub async fn update(
     if key != loaded.row.user_name_key {
         ensure_user_name_free(&tx, org_id, &key, Some(id)).await?;
     }
-    settle_identity(&tx, org_id, loaded.row.user_id, identity_email(&doc, &user_name)?, now).await?;
+    let email = identity_email(&doc, &user_name)?;
+    provisioning::readdress(&tx, now, org_id, loaded.row.user_id, email).await.map_err(scim_refusal)?;
     let was_active = loaded.active();
     let changed_doc = doc != loaded.row.attributes;
     if changed_doc {
@@ -319,6 +326,7 @@ pub async fn update(
     }
     let active_changed = active.is_some_and(|a| a != was_active);
     if let Some(active) = active.filter(|_| active_changed) {
+        ctx.require_may_manage(&loaded.membership)?;
         set_active(&tx, org_id, &mut loaded, active, now).await?;
         if !changed_doc {
             scim_user::Entity::update_many()
@@ -339,12 +347,15 @@ pub async fn update(
             &tx,
             now,
             meta,
-            AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, action)
+            AuditEvent::new(ctx.actor(), action)
                 .org(org_id)
                 .target("user", loaded.row.user_id)
                 .details(json!({ "scim_id": id, "user_name": user_name, "active": loaded.active() })),
         )
         .await?;
+    }
+    if active_changed {
+        credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
     }
     tx.commit().await?;
     Ok(render(state, &loaded, &groups))
@@ -367,6 +378,7 @@ pub async fn delete(
             render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default());
         list::check_if_match(if_match, &current.version)?;
     }
+    ctx.require_may_manage(&loaded.membership)?;
     if loaded.active() {
         ensure_not_last_owner(&tx, org_id, &loaded.membership).await?;
     }
@@ -378,7 +390,11 @@ pub async fn delete(
     let elsewhere =
         membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).count(&tx).await?;
     let account = user::Entity::find_by_id(user_id).one(&tx).await?;
-    let account_deleted = elsewhere == 0 && account.as_ref().is_some_and(|u| u.password_hash.is_none());
+    // Only an identity this org's directory made goes with its last membership.
+    let account_deleted = elsewhere == 0
+        && account
+            .as_ref()
+            .is_some_and(|u| u.provisioned_by_org_id == Some(org_id) && u.password_hash.is_none());
     if account_deleted {
         user::Entity::delete_by_id(user_id).exec(&tx).await?;
     }
@@ -386,16 +402,16 @@ pub async fn delete(
         &tx,
         now,
         meta,
-        AuditEvent::new(Actor::Scim { token_id: ctx.token_id }, "scim.user.deleted")
-            .org(org_id)
-            .target("user", user_id)
-            .details(json!({
+        AuditEvent::new(ctx.actor(), "scim.user.deleted").org(org_id).target("user", user_id).details(
+            json!({
                 "scim_id": id,
                 "user_name": loaded.row.attributes.get("userName"),
                 "account_deleted": account_deleted,
-            })),
+            }),
+        ),
     )
     .await?;
+    credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
     tx.commit().await?;
     Ok(())
 }

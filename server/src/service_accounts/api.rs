@@ -103,7 +103,9 @@ impl ServiceAccountsApi {
 
     /// Create a token for a service account; the secret is in `token` of this response only.
     ///
-    /// Requires `service_accounts:write`.
+    /// Requires `service_accounts:write` and holding every permission of the account's role
+    /// (an `owner` account's tokens are owners' to mint). The token is revoked when its minter
+    /// leaves the org or loses that standing.
     #[oai(
         path = "/api/v1/orgs/:org/service-accounts/:id/tokens",
         method = "post",

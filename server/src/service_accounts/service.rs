@@ -7,6 +7,7 @@ use crate::{
     AppState,
     audit::{self, AuditEvent},
     auth::{OrgContext, scoped},
+    credentials::{self, Standing},
     db,
     error::ApiError,
     http::RequestMeta,
@@ -40,6 +41,9 @@ pub async fn list(state: &AppState, ctx: &OrgContext) -> Result<Vec<ServiceAccou
     Ok(out)
 }
 
+/// A service account of the org. It belongs to the org it was created in, and nowhere else is
+/// it found: should it have a membership elsewhere (joined before that was refused), that org
+/// still cannot manage it.
 async fn find<C: sea_orm::ConnectionTrait>(
     db: &C,
     ctx: &OrgContext,
@@ -52,6 +56,15 @@ async fn find<C: sea_orm::ConnectionTrait>(
         .one(db)
         .await?
         .ok_or_else(ApiError::not_found)?;
+    let older_home = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(id))
+        .filter(membership::Column::OrgId.ne(ctx.org_id()))
+        .filter(membership::Column::CreatedAt.lte(m.created_at))
+        .count(db)
+        .await?;
+    if older_home > 0 {
+        return Err(ApiError::not_found());
+    }
     Ok((u.ok_or_else(ApiError::not_found)?, m.role))
 }
 
@@ -138,7 +151,22 @@ pub async fn create_token(
 ) -> Result<IssuedToken, ApiError> {
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
-    let (account, _) = find(&tx, ctx, id).await?;
+    let (account, role) = find(&tx, ctx, id).await?;
+    // A token acts with the account's role: minting one takes standing as high as that role.
+    let issuer = Standing { role: ctx.role().to_string(), permissions: ctx.permissions().clone() };
+    let account_standing = Standing {
+        permissions: crate::roles::service::permissions_of(&tx, ctx.org_id(), &role).await?,
+        role,
+    };
+    if !credentials::may_mint_for(&issuer, &account_standing) {
+        return Err(ApiError::forbidden(
+            "PERMISSION_NOT_HELD",
+            format!(
+                "this service account is `{}`; minting its tokens takes holding every permission of that role",
+                account_standing.role
+            ),
+        ));
+    }
     let existing =
         api_token::Entity::find().filter(api_token::Column::UserId.eq(account.id)).count(&tx).await?;
     if existing >= MAX_TOKENS_PER_ACCOUNT {
@@ -147,7 +175,8 @@ pub async fn create_token(
             format!("a service account may hold at most {MAX_TOKENS_PER_ACCOUNT} tokens"),
         ));
     }
-    let issued = tokens::insert(&tx, now, account.id, ctx.org_id(), new, false).await?;
+    let issued =
+        tokens::insert(&tx, now, account.id, ctx.org_id(), new, false, Some(ctx.principal().user_id)).await?;
     audit::record(
         &tx,
         now,

@@ -108,7 +108,8 @@ impl TeamsApi {
         Ok(Json(service::get(&state, &org, id.0).await?.into()))
     }
 
-    /// Rename a team or change its external id; only the fields sent change.
+    /// Rename a team or change its external id; only the fields sent change. A team the
+    /// directory (SCIM) manages answers 409 `DIRECTORY_MANAGED`.
     ///
     /// Requires `teams:write`.
     #[oai(
@@ -130,7 +131,8 @@ impl TeamsApi {
         Ok(Json(service::update(&state, &meta, &org, id.0, change).await?.into()))
     }
 
-    /// Delete a team. Its members stay in the org.
+    /// Delete a team. Its members stay in the org. A team the directory (SCIM) manages answers
+    /// 409 `DIRECTORY_MANAGED`.
     ///
     /// Requires `teams:write`.
     #[oai(

@@ -222,6 +222,9 @@ pub async fn update(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let before = find(&tx, ctx, id).await?;
+    if before.directory_managed {
+        return Err(crate::scim::users::directory_managed("this team"));
+    }
     let mut row = before.clone().into_active_model();
     let mut changed = serde_json::Map::new();
     let new_name = change.name.filter(|n| *n != before.name);
@@ -266,6 +269,9 @@ pub async fn delete(
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = find(&tx, ctx, id).await?;
+    if row.directory_managed {
+        return Err(crate::scim::users::directory_managed("this team"));
+    }
     let removed = team_member::Entity::delete_many()
         .filter(team_member::Column::OrgId.eq(ctx.org_id()))
         .filter(team_member::Column::TeamId.eq(row.id))

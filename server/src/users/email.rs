@@ -1,6 +1,6 @@
 //! Email addresses are identities: trimmed, lowercased, checked for a sane shape. The domain must
 //! have at least two labels of letters, digits and dashes (internationalized domains arrive
-//! in their ASCII `xn--` form).
+//! in their ASCII `xn--` form), outside the reserved `.invalid`.
 
 use crate::error::ApiError;
 
@@ -45,6 +45,11 @@ pub fn normalize(field: &str, raw: &str) -> Result<String, ApiError> {
     if !domain_ok {
         return invalid("has no valid domain");
     }
+    // `.invalid` is reserved (RFC 2606); Guildhall's stand-in identities live there, and no
+    // person may take one.
+    if domain == "invalid" || domain.ends_with(".invalid") {
+        return invalid("is in the reserved `.invalid` domain");
+    }
     Ok(format!("{local}@{domain}"))
 }
 
@@ -68,6 +73,8 @@ mod tests {
             "alice@-x.com",
             ".a@example.com",
             "a@b@example.com",
+            "scim-0190@directory.invalid",
+            "sa-1@service.invalid",
         ] {
             assert!(normalize("email", bad).is_err(), "{bad}");
         }

@@ -72,6 +72,8 @@ pub async fn insert<C: ConnectionTrait>(
         email_verified_at: Set(None),
         kind: Set(KIND_HUMAN.into()),
         display_name: Set(None),
+        provisioned_by_org_id: Set(None),
+        unclaimed_email: Set(None),
     };
     row.insert(db).await.map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -79,6 +81,15 @@ pub async fn insert<C: ConnectionTrait>(
         }
         _ => e.into(),
     })
+}
+
+/// An account a signup may claim by proving the address: a person's, with no password, never
+/// proved and not disabled (a directory or an org's verified domain made it).
+pub fn is_claimable(account: &user::Model) -> bool {
+    account.kind == KIND_HUMAN
+        && account.password_hash.is_none()
+        && account.email_verified_at.is_none()
+        && UserStatus::parse(&account.status) != Some(UserStatus::Disabled)
 }
 
 pub async fn find_by_email<C: ConnectionTrait>(db: &C, email: &str) -> Result<Option<user::Model>, ApiError> {
@@ -196,6 +207,16 @@ pub async fn apply(
     row.status = Set(to.as_str().into());
     row.updated_at = Set(now);
     let updated = row.update(&tx).await?;
+    if to == UserStatus::Disabled {
+        let org_ids: Vec<Uuid> = membership::Entity::find()
+            .select_only()
+            .column(membership::Column::OrgId)
+            .filter(membership::Column::UserId.eq(user_id))
+            .into_tuple()
+            .all(&tx)
+            .await?;
+        crate::credentials::reconcile_orgs_of(&tx, now, meta, actor, &org_ids).await?;
+    }
     audit::record(
         &tx,
         now,
@@ -258,7 +279,23 @@ pub async fn delete(
     if !solo_orgs.is_empty() {
         org::Entity::delete_many().filter(org::Column::Id.is_in(solo_orgs.clone())).exec(&tx).await?;
     }
+    // Every org that loses a member says so in its own log.
+    let memberships: Vec<membership::Model> =
+        membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).all(&tx).await?;
+    let org_ids: Vec<Uuid> = memberships.iter().map(|m| m.org_id).collect();
+    for m in memberships {
+        audit::record(
+            &tx,
+            now,
+            meta,
+            AuditEvent::new(actor, "member.removed").org(m.org_id).target("user", user_id).details(
+                serde_json::json!({ "email": target.email, "role": m.role, "reason": "account_deleted" }),
+            ),
+        )
+        .await?;
+    }
     user::Entity::delete_by_id(user_id).exec(&tx).await?;
+    crate::credentials::reconcile_orgs_of(&tx, now, meta, actor, &org_ids).await?;
     audit::record(
         &tx,
         now,

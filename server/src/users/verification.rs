@@ -11,12 +11,11 @@ use crate::{
     AppState,
     audit::{self, Actor, AuditEvent},
     crypto, db, domains,
-    error::{ApiError, ErrorKind},
+    error::ApiError,
     http::RequestMeta,
-    invitations,
     mail::Mail,
-    members::service::{self as members, JoinOutcome},
     orgs::ActiveOrg,
+    provisioning::{self, Consent, JoinOutcome},
 };
 
 /// Replaces any earlier link of the user with a new one; returns the token to email.
@@ -25,6 +24,29 @@ pub async fn issue<C: ConnectionTrait>(
     state: &AppState,
     now: DateTime<Utc>,
     user_id: Uuid,
+) -> Result<String, ApiError> {
+    issue_with(db, state, now, user_id, None).await
+}
+
+/// A link that also sets `password_hash` on an account that has no password (one a directory
+/// or an org's verified domain made): the password works only once the link proves the
+/// address, so a signup for someone else's address gains nothing.
+pub async fn issue_claim<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    password_hash: String,
+) -> Result<String, ApiError> {
+    issue_with(db, state, now, user_id, Some(password_hash)).await
+}
+
+async fn issue_with<C: ConnectionTrait>(
+    db: &C,
+    state: &AppState,
+    now: DateTime<Utc>,
+    user_id: Uuid,
+    pending_password_hash: Option<String>,
 ) -> Result<String, ApiError> {
     email_verification::Entity::delete_many()
         .filter(email_verification::Column::UserId.eq(user_id))
@@ -39,6 +61,7 @@ pub async fn issue<C: ConnectionTrait>(
         token_hash: Set(crypto::digest(&token)),
         created_at: Set(now),
         expires_at: Set(now + ttl),
+        pending_password_hash: Set(pending_password_hash),
     })
     .exec_without_returning(db)
     .await?;
@@ -81,7 +104,18 @@ pub async fn auto_join<C: ConnectionTrait>(
     let mut joined = Vec::new();
     for (org_id, role) in domains::service::auto_join_for(db, &user.email).await? {
         let Some(org) = org::Entity::find_by_id(org_id).one(db).await? else { continue };
-        match members::join(db, now, &org, user, &role).await {
+        match provisioning::admit(
+            db,
+            now,
+            meta,
+            Actor::User(user.id),
+            &org,
+            user,
+            &role,
+            Consent::VerifiedDomain,
+        )
+        .await
+        {
             Ok(JoinOutcome::Joined(m)) => {
                 audit::record(
                     db,
@@ -96,7 +130,7 @@ pub async fn auto_join<C: ConnectionTrait>(
                 joined.push(ActiveOrg { id: org.id, name: org.name, slug: org.slug, role: m.role });
             }
             Ok(JoinOutcome::AlreadyMember(_)) => {}
-            Err(err) if err.kind() != ErrorKind::Internal => {
+            Err(err) if provisioning::is_refusal(&err) => {
                 tracing::info!(org_id = %org.id, code = err.code(), "auto-join skipped");
             }
             Err(err) => return Err(err),
@@ -126,6 +160,23 @@ pub async fn verify(
         return Err(ApiError::validation("token", "has expired; ask for a new link"));
     }
     let user = super::service::get(&tx, found.user_id).await?;
+    if let Some(hash) = &found.pending_password_hash
+        && user.password_hash.is_none()
+    {
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, sea_orm::sea_query::Expr::value(hash.clone()))
+            .col_expr(user::Column::UpdatedAt, sea_orm::sea_query::Expr::value(now))
+            .filter(user::Column::Id.eq(user.id))
+            .exec(&tx)
+            .await?;
+        audit::record(
+            &tx,
+            now,
+            meta,
+            AuditEvent::new(Actor::User(user.id), "user.account_claimed").target("user", user.id),
+        )
+        .await?;
+    }
     super::service::mark_verified(&tx, &user, now).await?;
     email_verification::Entity::delete_many()
         .filter(email_verification::Column::UserId.eq(user.id))
@@ -138,7 +189,8 @@ pub async fn verify(
         AuditEvent::new(Actor::User(user.id), "user.email_verified").target("user", user.id),
     )
     .await?;
-    let mut joined = invitations::service::accept_pending_for(&tx, now, meta, &user).await?;
+    let user = super::service::get(&tx, user.id).await?;
+    let mut joined = crate::provisioning::on_verified_address(&tx, now, meta, &user).await?;
     joined.extend(auto_join(&tx, now, meta, &user).await?);
     tx.commit().await?;
     let user = super::service::get(&state.db, user.id).await?;
