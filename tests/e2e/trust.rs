@@ -489,3 +489,24 @@ async fn scim_token_options_reject_bad_input_and_other_orgs() {
     let plain = owner.post_empty(&path).await;
     assert!(plain.expect(201)["token"].as_str().unwrap().starts_with("gh_scim_"));
 }
+
+#[tokio::test]
+async fn narrow_role_cannot_remove_a_member_who_outranks_it() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    owner
+        .post(
+            &format!("/api/v1/orgs/{org}/roles"),
+            &json!({ "key": "recruiter", "name": "Recruiter", "permissions": ["members:write", "members:read", "org:read"] }),
+        )
+        .await
+        .expect(201);
+    let (recruiter, _) = server.member_of(&owner, &org, "recruiter@example.com", "recruiter").await;
+    let (_, admin_id) = server.member_of(&owner, &org, "admin@example.com", "admin").await;
+    let (_, member_id) = server.member_of(&owner, &org, "member@example.com", "member").await;
+    let remove = recruiter.delete(&format!("/api/v1/orgs/{org}/members/{admin_id}")).await;
+    assert_eq!(remove.problem(403), "PERMISSION_NOT_HELD");
+    owner.get(&format!("/api/v1/orgs/{org}/members/{admin_id}")).await.expect(200);
+    recruiter.delete(&format!("/api/v1/orgs/{org}/members/{member_id}")).await.expect(204);
+}

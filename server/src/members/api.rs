@@ -153,7 +153,8 @@ impl MembersApi {
     /// Remove a member, or leave when `user_id` is yourself. The last owner cannot leave, and
     /// nobody is left without an org.
     ///
-    /// Requires `members:write` (not to leave); removing an owner requires being an owner.
+    /// Requires `members:write` (not to leave) and holding every permission of the member's role;
+    /// removing an owner requires being an owner.
     #[oai(
         path = "/api/v1/orgs/:org/members/:user_id",
         method = "delete",

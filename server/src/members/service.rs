@@ -173,20 +173,21 @@ pub async fn add(
     // Only the org's verified domains allow adding without the person's consent, and the
     // answer outside them is the same whether or not the address has an account.
     let user = match who {
-        UserRef::Id(id) => users::service::get(&tx, id).await.ok(),
+        UserRef::Id(id) => match user::Entity::find_by_id(id).one(&tx).await? {
+            Some(user) if crate::domains::service::verified_for(&tx, ctx.org_id(), &user.email).await? => {
+                user
+            }
+            _ => return Err(provisioning::consent_required()),
+        },
         UserRef::Email(email) => {
             if !crate::domains::service::verified_for(&tx, ctx.org_id(), &email).await? {
                 return Err(provisioning::consent_required());
             }
-            Some(users::service::find_by_email(&tx, &email).await?.ok_or_else(|| {
+            users::service::find_by_email(&tx, &email).await?.ok_or_else(|| {
                 ApiError::validation("email", "no account has this address yet; invite them instead")
-            })?)
+            })?
         }
     };
-    let Some(user) = user else { return Err(provisioning::consent_required()) };
-    if !crate::domains::service::verified_for(&tx, ctx.org_id(), &user.email).await? {
-        return Err(provisioning::consent_required());
-    }
     if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
         return Err(ApiError::conflict("USER_DISABLED", "the user is disabled"));
     }
@@ -295,8 +296,15 @@ pub async fn remove(
     if crate::scim::users::is_directory_managed(&tx, ctx.org_id(), user_id).await? {
         return Err(crate::scim::users::directory_managed("this membership"));
     }
-    if !leaving && member.membership.role == permissions::OWNER {
-        ctx.require_owner()?;
+    // Removing someone takes their role away: it needs the standing that granting it takes.
+    if !leaving {
+        check_role_assignable(&tx, ctx, &member.membership.role).await.map_err(|e| match e.code() {
+            "OWNER_REQUIRED" => e,
+            _ => ApiError::forbidden(
+                "PERMISSION_NOT_HELD",
+                format!("you cannot remove a member who is `{}`", member.membership.role),
+            ),
+        })?;
     }
     if member.membership.role == permissions::OWNER && owner_count(&tx, ctx.org_id()).await? <= 1 {
         return Err(ApiError::conflict(
