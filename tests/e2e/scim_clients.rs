@@ -125,3 +125,109 @@ async fn okta_puts_groups_with_member_display_names() {
         json!([{ "value": a, "$ref": format!("{}/scim/v2/Users/{a}", server.base), "type": "User" }])
     );
 }
+
+#[tokio::test]
+async fn entra_documented_create_user_with_roles_is_accepted() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    // learn.microsoft.com, "Develop and plan provisioning for a SCIM endpoint": Create User.
+    let body = json!({
+        "schemas": [
+            "urn:ietf:params:scim:schemas:core:2.0:User",
+            "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User"],
+        "externalId": "0a21f0f2-8d2a-4f8e-bf98-7363c4aed4ef",
+        "userName": "Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1",
+        "active": true,
+        "emails": [{
+            "primary": true,
+            "type": "work",
+            "value": "Test_User_fd0ea19b-0777-472c-9f96-4f70d2226f2e@testuser.com"
+        }],
+        "meta": {
+            "resourceType": "User"
+        },
+        "name": {
+            "formatted": "givenName familyName",
+            "familyName": "familyName",
+            "givenName": "givenName"
+        },
+        "roles": []
+    });
+    let created = scim.post("/scim/v2/Users", &body).await;
+    let user = created.expect(201).clone();
+    assert_eq!(user["userName"], body["userName"]);
+    assert_eq!(user["externalId"], body["externalId"]);
+    assert_eq!(user["emails"], body["emails"]);
+    assert_eq!(user["name"], body["name"]);
+    assert_eq!(user["active"], true);
+    // An empty list is unassigned (RFC 7644 §3.5.2), so it is not returned.
+    assert!(user.get("roles").is_none(), "{user}");
+    assert_eq!(user["schemas"], json!([USER]));
+    // Entra then finds the user by the matching attribute.
+    let found = scim
+        .get("/scim/v2/Users?filter=userName+eq+%22Test_User_ab6490ee-1e48-479e-a20b-2d77186b5dd1%22")
+        .await;
+    assert_eq!(found.expect(200)["Resources"][0]["id"], user["id"]);
+    // A role assigned later is kept.
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    let role =
+        patch(json!([{ "op": "Add", "path": "roles", "value": [{ "value": "Writer", "primary": "True" }] }]));
+    let patched = scim.patch(&path, &role).await;
+    assert_eq!(patched.expect(200)["roles"], json!([{ "value": "Writer", "primary": true }]));
+}
+
+#[tokio::test]
+async fn entra_group_create_with_adscim_extension_urn_is_accepted() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    // learn.microsoft.com, "Develop and plan provisioning for a SCIM endpoint": Create Group.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group", "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"],
+        "externalId": "8aa1a0c0-c4c3-4bc0-b4a5-2ef676900159",
+        "displayName": "displayName",
+        "meta": {
+            "resourceType": "Group"
+        }
+    });
+    let created = scim.post("/scim/v2/Groups", &body).await;
+    let group = created.expect(201).clone();
+    assert_eq!(group["schemas"], json!([GROUP]));
+    assert_eq!(group["displayName"], "displayName");
+    assert_eq!(group["externalId"], body["externalId"]);
+    let fetched = scim.get(&format!("/scim/v2/Groups/{}", group["id"].as_str().unwrap())).await;
+    assert_eq!(fetched.expect(200), &group);
+}
+
+#[tokio::test]
+async fn okta_documented_create_user_is_accepted() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    // developer.okta.com, "SCIM 2.0 protocol reference": Create the user.
+    let body = json!({
+        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "Test.User@okta.local",
+        "name": {
+            "givenName": "Test",
+            "familyName": "User"
+        },
+        "emails": [{
+            "primary": true,
+            "value": "Test.User@okta.local",
+            "type": "work"
+        }],
+        "displayName": "Test User",
+        "locale": "en-US",
+        "externalId": "00ujl29u0le5T6Aj10h7",
+        "groups": [],
+        "password": "1mz050nq",
+        "active": true
+    });
+    let created = scim.post("/scim/v2/Users", &body).await;
+    let user = created.expect(201).clone();
+    for key in ["userName", "name", "emails", "displayName", "locale", "externalId", "active"] {
+        assert_eq!(user[key], body[key], "{key}");
+    }
+    assert!(user.get("password").is_none() && user.get("groups").is_none(), "{user}");
+    let fetched = scim.get(&format!("/scim/v2/Users/{}", user["id"].as_str().unwrap())).await;
+    assert_eq!(fetched.expect(200), &user);
+}

@@ -9,6 +9,15 @@ const TAGS: &str = "all";
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/scim/run_scim2_tester.py");
 
+/// scim2-tester 0.5.2 checks what `/Schemas` advertises: with every RFC 7643 User attribute it
+/// runs 135 checks. Fewer means an attribute or a whole area went unchecked.
+const MIN_CHECKS: usize = 135;
+
+/// The check count from the script's summary line, `scim2-tester: N checks (...)`.
+fn checks_run(stdout: &str) -> Option<usize> {
+    stdout.lines().find_map(|line| line.strip_prefix("scim2-tester: ")?.split_once(" checks")?.0.parse().ok())
+}
+
 /// Why the checker cannot run here, if it cannot.
 async fn scim2_tester_missing() -> Option<String> {
     let probe = tokio::process::Command::new("python3")
@@ -52,4 +61,6 @@ async fn scim2_tester_finds_no_compliance_errors() {
     println!("{stdout}");
     eprintln!("{stderr}");
     assert!(out.status.success(), "scim2-tester reported failures ({}):\n{stdout}\n{stderr}", out.status);
+    let checks = checks_run(&stdout).expect("the summary line");
+    assert!(checks >= MIN_CHECKS, "scim2-tester ran {checks} checks, expected at least {MIN_CHECKS}");
 }

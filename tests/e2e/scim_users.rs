@@ -309,3 +309,250 @@ async fn concurrent_creates_in_one_org_all_land() {
     assert!(statuses.iter().all(|s| *s == 201), "{statuses:?}");
     assert_eq!(scim.get("/scim/v2/Users?count=0").await.expect(200)["totalResults"], 24);
 }
+
+const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
+const CUSTOM: &str = "urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User";
+
+/// RFC 7643 §8.2's full user, with `entitlements` and `roles` (which the example leaves out)
+/// and a shortened, still valid, base64 certificate.
+fn rfc_full_user() -> Value {
+    json!({
+        "schemas": [USER],
+        "id": "2819c223-7f76-453a-919d-413861904646",
+        "externalId": "701984",
+        "userName": "bjensen@example.com",
+        "name": {
+            "formatted": "Ms. Barbara J Jensen, III",
+            "familyName": "Jensen",
+            "givenName": "Barbara",
+            "middleName": "Jane",
+            "honorificPrefix": "Ms.",
+            "honorificSuffix": "III"
+        },
+        "displayName": "Babs Jensen",
+        "nickName": "Babs",
+        "profileUrl": "https://login.example.com/bjensen",
+        "emails": [
+            { "value": "bjensen@example.com", "type": "work", "primary": true },
+            { "value": "babs@jensen.org", "type": "home" }
+        ],
+        "addresses": [
+            {
+                "type": "work",
+                "streetAddress": "100 Universal City Plaza",
+                "locality": "Hollywood",
+                "region": "CA",
+                "postalCode": "91608",
+                "country": "USA",
+                "formatted": "100 Universal City Plaza\nHollywood, CA 91608 USA",
+                "primary": true
+            },
+            {
+                "type": "home",
+                "streetAddress": "456 Hollywood Blvd",
+                "locality": "Hollywood",
+                "region": "CA",
+                "postalCode": "91608",
+                "country": "USA",
+                "formatted": "456 Hollywood Blvd\nHollywood, CA 91608 USA"
+            }
+        ],
+        "phoneNumbers": [
+            { "value": "555-555-5555", "type": "work" },
+            { "value": "555-555-4444", "type": "mobile" }
+        ],
+        "ims": [{ "value": "someaimhandle", "type": "aim" }],
+        "photos": [
+            { "value": "https://photos.example.com/profilephoto/72930000000Ccne/F", "type": "photo" },
+            { "value": "https://photos.example.com/profilephoto/72930000000Ccne/T", "type": "thumbnail" }
+        ],
+        "userType": "Employee",
+        "title": "Tour Guide",
+        "preferredLanguage": "en-US",
+        "locale": "en-US",
+        "timezone": "America/Los_Angeles",
+        "active": true,
+        "password": "t1meMa$heen",
+        "groups": [{
+            "value": "e9e30dba-f08f-4109-8486-d5c6a331660a",
+            "$ref": "https://example.com/v2/Groups/e9e30dba-f08f-4109-8486-d5c6a331660a",
+            "display": "Tour Guides"
+        }],
+        "entitlements": [{ "value": "premium", "type": "license", "primary": true }],
+        "roles": [{ "value": "Tour Guide", "display": "Guide", "type": "job" }],
+        "x509Certificates": [{ "value": "MIIDQzCCAqygAwIBAgICEAAwDQYJKoZIhvcNAQEFBQAwTjELMAkGA1UEBhMCVVMx" }],
+        "meta": {
+            "resourceType": "User",
+            "created": "2010-01-23T04:56:22Z",
+            "lastModified": "2011-05-13T04:42:34Z",
+            "version": "W/\"a330bc54f0671c9\"",
+            "location": "https://example.com/v2/Users/2819c223-7f76-453a-919d-413861904646"
+        }
+    })
+}
+
+/// A team of the org, made through SCIM, holding `members` (SCIM user ids): its id.
+async fn team_with(scim: &Client, name: &str, members: &[&str]) -> String {
+    let members: Vec<Value> = members.iter().map(|m| json!({ "value": m })).collect();
+    let body = json!({ "schemas": [GROUP], "displayName": name, "members": members });
+    scim.post("/scim/v2/Groups", &body).await.expect(201)["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn rfc_full_user_round_trips_every_core_attribute() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let body = rfc_full_user();
+    let created = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    let id = created["id"].as_str().unwrap().to_string();
+    assert_ne!(id, body["id"].as_str().unwrap(), "the server sets the id");
+    let team = team_with(&scim, "Tour Guides", &[&id]).await;
+    let fetched = scim.get(&format!("/scim/v2/Users/{id}")).await.expect(200).clone();
+    let sent = body.as_object().unwrap();
+    for (key, value) in
+        sent.iter().filter(|(k, _)| !["schemas", "id", "meta", "password", "groups"].contains(&k.as_str()))
+    {
+        assert_eq!(&fetched[key], value, "{key}");
+        assert_eq!(&created[key], value, "{key} in the POST response");
+    }
+    assert_eq!(fetched["schemas"], json!([USER]));
+    assert!(fetched.get("password").is_none());
+    assert!(created.get("groups").is_none(), "{created}");
+    assert_eq!(
+        fetched["groups"],
+        json!([{
+            "value": team,
+            "$ref": format!("{}/scim/v2/Groups/{team}", server.base),
+            "display": "Tour Guides",
+            "type": "direct"
+        }])
+    );
+    // Every attribute the RFC lists can be asked for by name.
+    let only =
+        scim.get(&format!("/scim/v2/Users/{id}?attributes=ims.value,x509Certificates,roles.value")).await;
+    let only = only.expect(200);
+    assert_eq!(only["ims"], json!([{ "value": "someaimhandle" }]));
+    assert_eq!(only["roles"], json!([{ "value": "Tour Guide" }]));
+    assert_eq!(only["x509Certificates"], body["x509Certificates"]);
+    assert!(only.get("photos").is_none(), "{only}");
+}
+
+#[tokio::test]
+async fn rfc_read_only_groups_in_a_request_is_ignored() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut body = user_body("ro@example.com");
+    let claimed = json!([{ "value": "e9e30dba-f08f-4109-8486-d5c6a331660a", "display": "Admins" }]);
+    body["groups"] = claimed.clone();
+    let user = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    assert!(user.get("groups").is_none(), "{user}");
+    let id = user["id"].as_str().unwrap().to_string();
+    let path = format!("/scim/v2/Users/{id}");
+    let team = team_with(&scim, "Real", &[&id]).await;
+    // PUT replaces the resource, yet neither adds nor clears the memberships it cannot write.
+    for groups in [claimed, json!([])] {
+        body["groups"] = groups;
+        let put = scim.put(&path, &body).await;
+        let put = put.expect(200);
+        assert_eq!(put["groups"].as_array().map(Vec::len), Some(1), "{put}");
+        assert_eq!(put["groups"][0]["value"], json!(team));
+    }
+    let by_team = scim.get(&format!("/scim/v2/Groups/{team}")).await;
+    assert_eq!(by_team.expect(200)["members"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn rfc_unknown_extension_attributes_are_ignored() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut body = user_body("ext@example.com");
+    body["schemas"] = json!([USER, ENTERPRISE, CUSTOM]);
+    body[CUSTOM] = json!({ "badgeNumber": "42", "nested": { "x": 1 } });
+    body[format!("{CUSTOM}:shift")] = json!("night");
+    body[ENTERPRISE] = json!({ "department": "Tour" });
+    let user = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    let path = format!("/scim/v2/Users/{}", user["id"].as_str().unwrap());
+    for user in [user.clone(), scim.get(&path).await.expect(200).clone()] {
+        assert_eq!(user["schemas"], json!([USER, ENTERPRISE]));
+        assert_eq!(user[ENTERPRISE], json!({ "department": "Tour" }));
+        assert!(!user.to_string().contains("badgeNumber") && !user.to_string().contains("night"), "{user}");
+    }
+    let add = patch(json!([{ "op": "add", "value": { CUSTOM: { "badgeNumber": "43" }, "title": "Guide" } }]));
+    let patched = scim.patch(&path, &add).await;
+    let patched = patched.expect(200);
+    assert_eq!(patched["title"], "Guide");
+    assert!(patched.get(CUSTOM).is_none(), "{patched}");
+    // An unknown attribute of a schema Guildhall serves is still refused.
+    body["shoeSize"] = json!(42);
+    let refused = scim.put(&path, &body).await;
+    assert_eq!(scim_type(&refused, 400), "invalidValue");
+}
+
+#[tokio::test]
+async fn rfc_body_without_the_core_urn_is_refused() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let adscim = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+    for (case, path, schemas) in [
+        ("enterprise only", "/scim/v2/Users", json!([ENTERPRISE])),
+        ("unknown extension only", "/scim/v2/Users", json!([CUSTOM])),
+        ("empty", "/scim/v2/Users", json!([])),
+        ("a group's", "/scim/v2/Users", json!([GROUP, CUSTOM])),
+        ("adscim only", "/scim/v2/Groups", json!([adscim])),
+    ] {
+        let body = json!({ "schemas": schemas, "userName": "nocore@example.com", "displayName": "No core" });
+        let refused = scim.post(path, &body).await;
+        assert_eq!(scim_type(&refused, 400), "invalidSyntax", "{case}: {}", refused.text);
+    }
+    let listed = scim.get("/scim/v2/Users?count=0").await;
+    assert_eq!(listed.expect(200)["totalResults"], 0);
+}
+
+#[tokio::test]
+async fn manager_display_name_is_filled_from_the_same_org_only() {
+    let server = TestServer::start().await;
+    let (_, _, scim) = scim_org(&server, "owner@example.com").await;
+    let mut boss = user_body("boss@example.com");
+    boss["displayName"] = json!("Big Boss");
+    let boss = scim.post("/scim/v2/Users", &boss).await.expect(201).clone();
+    let boss_id = boss["id"].as_str().unwrap().to_string();
+    let mut body = user_body("report@example.com");
+    body["schemas"] = json!([USER, ENTERPRISE]);
+    // A client's displayName is read-only and ignored; the server's comes from the manager.
+    body[ENTERPRISE] = json!({ "manager": { "value": boss_id, "displayName": "Someone Else" } });
+    let report = scim.post("/scim/v2/Users", &body).await.expect(201).clone();
+    let path = format!("/scim/v2/Users/{}", report["id"].as_str().unwrap());
+    let expected = json!({
+        "value": boss_id,
+        "$ref": format!("{}/scim/v2/Users/{boss_id}", server.base),
+        "displayName": "Big Boss"
+    });
+    assert_eq!(report[ENTERPRISE]["manager"], expected);
+    assert_eq!(scim.get(&path).await.expect(200)[ENTERPRISE]["manager"], expected);
+    let listed = scim.get("/scim/v2/Users?filter=userName%20eq%20%22report@example.com%22").await;
+    assert_eq!(listed.expect(200)["Resources"][0][ENTERPRISE]["manager"], expected);
+    // The manager's rename shows on the next read.
+    let boss_path = format!("/scim/v2/Users/{boss_id}");
+    let rename = patch(json!([{ "op": "replace", "path": "displayName", "value": "Bigger Boss" }]));
+    scim.patch(&boss_path, &rename).await.expect(200);
+    let renamed = scim.get(&path).await;
+    assert_eq!(renamed.expect(200)[ENTERPRISE]["manager"]["displayName"], "Bigger Boss");
+    // Another org naming the same id sees no name: ids are looked up in the reader's org only.
+    let (_, _, other) = scim_org(&server, "owner2@example.com").await;
+    let mut stranger = user_body("stranger@example.com");
+    stranger[ENTERPRISE] = json!({ "manager": boss_id });
+    let stranger = other.post("/scim/v2/Users", &stranger).await.expect(201).clone();
+    assert_eq!(stranger[ENTERPRISE]["manager"]["value"], json!(boss_id));
+    assert!(stranger[ENTERPRISE]["manager"].get("displayName").is_none(), "{stranger}");
+    let fetched = other.get(&format!("/scim/v2/Users/{}", stranger["id"].as_str().unwrap())).await;
+    assert!(fetched.expect(200)[ENTERPRISE]["manager"].get("displayName").is_none());
+    // A PATCH pointing at the manager answers with the name at once.
+    let (_, _, third) = scim_org(&server, "owner3@example.com").await;
+    let local_boss = create_user(&third, "lb@example.com").await["id"].as_str().unwrap().to_string();
+    let worker = create_user(&third, "w@example.com").await;
+    let set = patch(
+        json!([{ "op": "add", "path": format!("{ENTERPRISE}:manager"), "value": { "value": local_boss } }]),
+    );
+    let set = third.patch(&format!("/scim/v2/Users/{}", worker["id"].as_str().unwrap()), &set).await;
+    assert_eq!(set.expect(200)[ENTERPRISE]["manager"]["displayName"], "Babs Jensen");
+}

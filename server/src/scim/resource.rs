@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::filter::is_valid_attr_name;
-use super::schema::{Attr, AttrType, Mutability, ResourceType, Returned, Schema, Uniqueness};
+use super::schema::{Attr, AttrType, Mutability, RESOURCE_TYPES, ResourceType, Returned, Schema, Uniqueness};
 pub use super::value::coerce_value;
 use super::value::{EXTERNAL_ID, Merge, Object, field, invalid, merge_object, missing_required};
 use crate::error::ApiError;
@@ -25,41 +25,61 @@ impl std::fmt::Debug for Parsed {
 }
 
 /// Parses a POST or PUT body of `rt` (RFC 7644 §3.3, §3.5.1). Server-set (`id`, `meta`) and
-/// read-only attributes are ignored; the rest must be known and well-typed. Errors are 400
-/// `invalidSyntax` for the envelope and `invalidValue` for attributes.
+/// read-only attributes (`groups`) are ignored, as are extensions Guildhall does not serve; the
+/// rest must be known and well-typed. Errors are 400 `invalidSyntax` for the envelope and
+/// `invalidValue` for attributes.
 pub fn parse_resource(rt: &'static ResourceType, body: &Value) -> Result<Parsed, ApiError> {
     let Some(fields) = body.as_object() else {
         return Err(invalid("invalidSyntax", "body", "must be a JSON object"));
     };
-    check_schemas(rt, fields)?;
+    let unknown = check_schemas(rt, fields)?;
+    // What sits under an extension Guildhall lacks is neither stored nor returned.
+    let under_unknown = |key: &str| {
+        unknown.iter().any(|urn| {
+            key.get(..urn.len()).is_some_and(|head| head.eq_ignore_ascii_case(urn))
+                && key.get(urn.len()..).is_some_and(|rest| rest.is_empty() || rest.starts_with(':'))
+        })
+    };
+    let known: Object =
+        fields.iter().filter(|(k, _)| !under_unknown(k)).map(|(k, v)| (k.clone(), v.clone())).collect();
     let mut doc = Object::new();
     let mut password = None;
-    merge_object(rt, &mut doc, fields, Merge::Replace, &mut password)?;
+    merge_object(rt, &mut doc, &known, Merge::Replace, &mut password)?;
     if let Some(attr) = missing_required(rt, &doc) {
         return Err(invalid("invalidValue", attr.name, "is required"));
     }
     Ok(Parsed { doc: Value::Object(doc), password })
 }
 
-/// `schemas` lists the core schema and nothing `rt` lacks. Extensions used need not be listed.
-fn check_schemas(rt: &ResourceType, fields: &Object) -> Result<(), ApiError> {
+/// `schemas` lists the core schema of `rt` and no schema of another resource type; extensions
+/// used need not be listed. Returns the listed URNs Guildhall does not serve: IdPs add their own
+/// (Entra: `http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group`), and
+/// they are ignored.
+fn check_schemas<'a>(rt: &ResourceType, fields: &'a Object) -> Result<Vec<&'a str>, ApiError> {
     let syntax = |message: String| invalid("invalidSyntax", "schemas", message);
     let Some(Value::Array(urns)) = field(fields, "schemas") else {
         return Err(syntax("must be an array of schema URNs".into()));
     };
+    let mut unknown = Vec::new();
     for urn in urns {
-        match urn.as_str() {
-            None => return Err(syntax("must be an array of strings".into())),
-            Some(urn) if rt.schema_by_urn(urn).is_none() => {
-                return Err(syntax(format!("{urn:?} is not a schema of {}", rt.name)));
-            }
-            Some(_) => {}
+        let Some(urn) = urn.as_str() else {
+            return Err(syntax("must be an array of strings".into()));
+        };
+        if rt.schema_by_urn(urn).is_some() {
+            continue;
+        }
+        let served = RESOURCE_TYPES.iter().any(|other| other.schema_by_urn(urn).is_some());
+        if served {
+            return Err(syntax(format!("{urn:?} is not a schema of {}", rt.name)));
+        }
+        if !urn.is_empty() {
+            unknown.push(urn);
         }
     }
     if !urns.iter().any(|u| u.as_str().is_some_and(|u| u.eq_ignore_ascii_case(rt.schema.id))) {
         return Err(syntax(format!("must contain {}", rt.schema.id)));
     }
-    Ok(())
+    Ok(unknown)
 }
 
 // ---- attributes and excludedAttributes ----
@@ -307,6 +327,28 @@ mod tests {
         assert!(!format!("{parsed:?}").contains("s3cret"));
         let empty_extension = user_body(json!({ENT: {"department": ""}}));
         assert_eq!(parse_resource(&USER_TYPE, &empty_extension).unwrap().doc, json!({"userName": "bjensen"}));
+    }
+
+    #[test]
+    fn extensions_guildhall_lacks_are_ignored() {
+        let adscim = "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group";
+        let body = json!({
+            "schemas": [GROUP_URN, adscim],
+            "displayName": "Ops",
+            adscim: {"x": 1},
+            format!("{adscim}:y"): 2,
+        });
+        assert_eq!(parse_resource(&GROUP_TYPE, &body).unwrap().doc, json!({"displayName": "Ops"}));
+        let custom = "urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User";
+        let listed = user_body(json!({"schemas": [USER_URN, custom], custom: {"tag": "a"}}));
+        let unlisted = user_body(json!({format!("{custom}:tag"): "a", "roles": []}));
+        for body in [listed, unlisted] {
+            assert_eq!(
+                parse_resource(&USER_TYPE, &body).unwrap().doc,
+                json!({"userName": "bjensen"}),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! The SCIM schemas Guildhall serves (RFC 7643 §4, §7, §8.7): one static table of attribute
 //! definitions that drives discovery (`/Schemas`, `/ResourceTypes`), request validation,
 //! `attributes`/`excludedAttributes`, PATCH and the filter attribute map. What is listed here is
-//! what Guildhall stores and returns; nothing else is accepted.
+//! what Guildhall stores and returns; other attributes of these schemas are refused, and those
+//! of schemas Guildhall does not serve are ignored (`resource`, `value`). The User
+//! schema has every attribute of RFC 7643 §4.1 with §8.7.1's characteristics.
 
 pub const USER_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
 pub const ENTERPRISE_USER_URN: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
@@ -240,6 +242,30 @@ const PHONE_SUB: &[Attr] = &[
     boolean("primary", PRIMARY_DESC),
 ];
 
+const IM_SUB: &[Attr] = &[
+    string("value", "The instant messaging address."),
+    string("display", DISPLAY_DESC),
+    canonical(
+        string("type", "A label indicating the attribute's function, e.g. 'aim', 'gtalk', 'xmpp'."),
+        &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"],
+    ),
+    boolean("primary", PRIMARY_DESC),
+];
+
+const PHOTO_SUB: &[Attr] = &[
+    Attr {
+        reference_types: &["external"],
+        ..attr("value", AttrType::Reference, "The URL of a photo of the user.")
+    },
+    string("display", DISPLAY_DESC),
+    canonical(
+        string("type", "A label indicating the attribute's function: 'photo' or 'thumbnail'."),
+        &["photo", "thumbnail"],
+    ),
+    boolean("primary", PRIMARY_DESC),
+];
+
+// §8.7.1 leaves `primary` out of addresses; §4.1.2 gives every multi-valued attribute one.
 const ADDRESS_SUB: &[Attr] = &[
     string("formatted", "The full mailing address, formatted for display."),
     string("streetAddress", "The full street address."),
@@ -251,6 +277,22 @@ const ADDRESS_SUB: &[Attr] = &[
     boolean("primary", PRIMARY_DESC),
 ];
 
+/// `entitlements` and `roles` (RFC 7643 §4.1.2): free-form values without canonical types.
+const LABEL_SUB: &[Attr] = &[
+    string("value", "The value: the entitlement or role itself."),
+    string("display", DISPLAY_DESC),
+    string("type", "A label indicating the attribute's function."),
+    boolean("primary", PRIMARY_DESC),
+];
+
+const CERTIFICATE_SUB: &[Attr] = &[
+    attr("value", AttrType::Binary, "A DER-encoded X.509 certificate, base64-encoded."),
+    string("display", DISPLAY_DESC),
+    string("type", "A label indicating the attribute's function."),
+    boolean("primary", PRIMARY_DESC),
+];
+
+/// Filled on reads from the user's teams; a client's `groups` is ignored (RFC 7643 §4.1.2).
 const USER_GROUP_SUB: &[Attr] = &[
     read_only(string("value", "The id of the group.")),
     read_only(Attr {
@@ -291,8 +333,13 @@ pub static USER: Schema = Schema {
         },
         multi(complex("emails", EMAIL_SUB, "Email addresses; the primary one is the user's identity.")),
         multi(complex("phoneNumbers", PHONE_SUB, "Phone numbers.")),
+        multi(complex("ims", IM_SUB, "Instant messaging addresses.")),
+        multi(complex("photos", PHOTO_SUB, "URLs of photos of the user.")),
         multi(complex("addresses", ADDRESS_SUB, "Physical mailing addresses.")),
         read_only(multi(complex("groups", USER_GROUP_SUB, "The groups (teams) the user is in."))),
+        multi(complex("entitlements", LABEL_SUB, "Things the user has, e.g. a license.")),
+        multi(complex("roles", LABEL_SUB, "Who the user is, e.g. 'Student' or 'Faculty'.")),
+        multi(complex("x509Certificates", CERTIFICATE_SUB, "Certificates issued to the user.")),
     ],
 };
 
@@ -386,5 +433,107 @@ mod tests {
         assert!(USER_TYPE.resolve(Some(GROUP_URN), "userName").is_none());
         assert!(USER_TYPE.resolve(None, "nope").is_none());
         assert_eq!(USER.attr("emails").and_then(|a| a.sub_attr("VALUE")).map(|a| a.name), Some("value"));
+    }
+
+    /// RFC 7643 §8.7.1, attribute by attribute, the sub-attributes in order.
+    #[test]
+    fn the_user_schema_has_every_rfc_7643_attribute() {
+        use AttrType::{Binary, Boolean, Complex, Reference, String as Str};
+        use Mutability::{ReadOnly, ReadWrite, WriteOnly};
+        use Returned::{Default, Never};
+        const PLURAL: &[&str] = &["value", "display", "type", "primary"];
+        /// name, type, multiValued, mutability, returned, sub-attributes
+        type Row = (&'static str, AttrType, bool, Mutability, Returned, &'static [&'static str]);
+        let expected: [Row; 21] = [
+            ("userName", Str, false, ReadWrite, Default, &[]),
+            (
+                "name",
+                Complex,
+                false,
+                ReadWrite,
+                Default,
+                &["formatted", "familyName", "givenName", "middleName", "honorificPrefix", "honorificSuffix"],
+            ),
+            ("displayName", Str, false, ReadWrite, Default, &[]),
+            ("nickName", Str, false, ReadWrite, Default, &[]),
+            ("profileUrl", Reference, false, ReadWrite, Default, &[]),
+            ("title", Str, false, ReadWrite, Default, &[]),
+            ("userType", Str, false, ReadWrite, Default, &[]),
+            ("preferredLanguage", Str, false, ReadWrite, Default, &[]),
+            ("locale", Str, false, ReadWrite, Default, &[]),
+            ("timezone", Str, false, ReadWrite, Default, &[]),
+            ("active", Boolean, false, ReadWrite, Default, &[]),
+            ("password", Str, false, WriteOnly, Never, &[]),
+            ("emails", Complex, true, ReadWrite, Default, PLURAL),
+            ("phoneNumbers", Complex, true, ReadWrite, Default, PLURAL),
+            ("ims", Complex, true, ReadWrite, Default, PLURAL),
+            ("photos", Complex, true, ReadWrite, Default, PLURAL),
+            (
+                "addresses",
+                Complex,
+                true,
+                ReadWrite,
+                Default,
+                &[
+                    "formatted",
+                    "streetAddress",
+                    "locality",
+                    "region",
+                    "postalCode",
+                    "country",
+                    "type",
+                    "primary",
+                ],
+            ),
+            ("groups", Complex, true, ReadOnly, Default, &["value", "$ref", "display", "type"]),
+            ("entitlements", Complex, true, ReadWrite, Default, PLURAL),
+            ("roles", Complex, true, ReadWrite, Default, PLURAL),
+            ("x509Certificates", Complex, true, ReadWrite, Default, PLURAL),
+        ];
+        let names: Vec<&str> = USER.attrs.iter().map(|a| a.name).collect();
+        assert_eq!(names, expected.map(|e| e.0));
+        for (name, ty, multi, mutability, returned, subs) in expected {
+            let a = USER.attr(name).unwrap();
+            assert_eq!(
+                (a.ty, a.multi, a.mutability, a.returned),
+                (ty, multi, mutability, returned),
+                "{name}"
+            );
+            assert_eq!(a.sub.iter().map(|s| s.name).collect::<Vec<_>>(), subs, "{name}");
+            assert_eq!(a.required, name == "userName", "{name}");
+            let unique = if name == "userName" { Uniqueness::Server } else { Uniqueness::None };
+            assert_eq!(a.uniqueness, unique, "{name}");
+            for sub in a.sub {
+                // Sub-attributes of a read-only attribute are read-only too (§8.7.1 `groups`).
+                let sub_mutability = if mutability == ReadOnly { ReadOnly } else { ReadWrite };
+                assert_eq!(sub.mutability, sub_mutability, "{name}.{}", sub.name);
+                if sub.name == "primary" {
+                    assert_eq!(sub.ty, Boolean, "{name}.primary");
+                }
+            }
+        }
+        let sub = |attr: &str, sub: &str| USER.attr(attr).and_then(|a| a.sub_attr(sub)).unwrap();
+        for (attr, values) in [
+            ("emails", &["work", "home", "other"][..]),
+            ("phoneNumbers", &["work", "home", "mobile", "fax", "pager", "other"]),
+            ("ims", &["aim", "gtalk", "icq", "xmpp", "msn", "skype", "qq", "yahoo"]),
+            ("photos", &["photo", "thumbnail"]),
+            ("addresses", &["work", "home", "other"]),
+            ("groups", &["direct", "indirect"]),
+            ("entitlements", &[]),
+            ("roles", &[]),
+            ("x509Certificates", &[]),
+        ] {
+            assert_eq!(sub(attr, "type").canonical, values, "{attr}.type");
+        }
+        assert_eq!(
+            (sub("photos", "value").ty, sub("photos", "value").reference_types),
+            (Reference, &["external"][..])
+        );
+        assert_eq!(USER.attr("profileUrl").unwrap().reference_types, ["external"]);
+        assert_eq!(sub("x509Certificates", "value").ty, Binary);
+        let manager = ENTERPRISE_USER.attr("manager").unwrap();
+        let subs: Vec<(&str, Mutability)> = manager.sub.iter().map(|s| (s.name, s.mutability)).collect();
+        assert_eq!(subs, [("value", ReadWrite), ("$ref", ReadWrite), ("displayName", ReadOnly)]);
     }
 }

@@ -1,5 +1,6 @@
 //! Reading SCIM Users: loading a user with their membership, rendering the resource (with
-//! `groups` and a content version), and filtered, sorted pages.
+//! `groups`, the manager's `displayName` and a content version), and filtered, sorted pages.
+//! What a user shows from outside its document comes from its own org only.
 
 use std::collections::HashMap;
 
@@ -53,8 +54,70 @@ pub async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<
     Ok(Loaded { row, membership })
 }
 
+/// What rendered users show from outside their documents: the teams each is in (`groups`) and
+/// their managers' `displayName` (enterprise `manager.displayName`, RFC 7643 §4.3), both looked
+/// up in the users' own org.
+pub struct Related {
+    /// `user_id -> [(team id, name)]`.
+    groups: HashMap<Uuid, Vec<(Uuid, String)>>,
+    /// SCIM id of a manager -> their `displayName`.
+    manager_names: HashMap<Uuid, String>,
+}
+
+impl Related {
+    pub async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid, users: &[&Loaded]) -> Result<Self, ApiError> {
+        let groups = groups_of(db, org_id, users.iter().map(|l| l.row.user_id).collect()).await?;
+        let managers: Vec<Uuid> = users.iter().filter_map(|l| manager_of(&l.row)).collect();
+        let manager_names = display_names(db, org_id, managers).await?;
+        Ok(Self { groups, manager_names })
+    }
+
+    /// For a membership made just now, which cannot be in any team yet: only the managers.
+    pub async fn load_new<C: ConnectionTrait>(
+        db: &C,
+        org_id: Uuid,
+        loaded: &Loaded,
+    ) -> Result<Self, ApiError> {
+        let managers: Vec<Uuid> = manager_of(&loaded.row).into_iter().collect();
+        Ok(Self { groups: HashMap::new(), manager_names: display_names(db, org_id, managers).await? })
+    }
+
+    fn groups(&self, loaded: &Loaded) -> &[(Uuid, String)] {
+        self.groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()
+    }
+}
+
+/// The SCIM id in `manager.value`, when it names another user.
+fn manager_of(row: &scim_user::Model) -> Option<Uuid> {
+    let value = row.attributes.get(ENTERPRISE_USER_URN)?.get("manager")?.get("value")?.as_str()?;
+    Uuid::parse_str(value).ok().filter(|id| *id != row.id)
+}
+
+/// The `displayName` of each of these SCIM users of `org_id` that has one.
+async fn display_names<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    ids: Vec<Uuid>,
+) -> Result<HashMap<Uuid, String>, ApiError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows = scim_user::Entity::find()
+        .filter(scim_user::Column::OrgId.eq(org_id))
+        .filter(scim_user::Column::Id.is_in(ids))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let name = row.attributes.get("displayName")?.as_str()?.to_string();
+            Some((row.id, name))
+        })
+        .collect())
+}
+
 /// The teams each user is in: `user_id -> [(team id, name)]`.
-pub(super) async fn groups_of<C: ConnectionTrait>(
+async fn groups_of<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
     user_ids: Vec<Uuid>,
@@ -78,7 +141,7 @@ pub(super) async fn groups_of<C: ConnectionTrait>(
     Ok(map)
 }
 
-pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> Rendered {
+pub fn render(state: &AppState, loaded: &Loaded, related: &Related) -> Rendered {
     let base = &state.config.public_base_url;
     let row = &loaded.row;
     let mut out = Map::new();
@@ -96,6 +159,7 @@ pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> R
     if assigned || !loaded.active() {
         out.insert("active".into(), json!(loaded.active()));
     }
+    let groups = related.groups(loaded);
     if !groups.is_empty() {
         let groups: Vec<Value> = groups
             .iter()
@@ -110,6 +174,9 @@ pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> R
         && let Some(id) = manager.get("value").and_then(Value::as_str).map(str::to_string)
     {
         manager.insert("$ref".into(), json!(format!("{base}/scim/v2/Users/{id}")));
+        if let Some(name) = manager_of(row).and_then(|id| related.manager_names.get(&id)) {
+            manager.insert("displayName".into(), json!(name));
+        }
     }
     let version = list::version_of(&out);
     let location = location(state, row.id);
@@ -128,8 +195,8 @@ pub fn render(state: &AppState, loaded: &Loaded, groups: &[(Uuid, String)]) -> R
 
 pub async fn get(state: &AppState, ctx: &ScimContext, id: Uuid) -> Result<Rendered, ApiError> {
     let loaded = load(&state.db, ctx.org.id, id).await?;
-    let groups = groups_of(&state.db, ctx.org.id, vec![loaded.row.user_id]).await?;
-    Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+    let related = Related::load(&state.db, ctx.org.id, &[&loaded]).await?;
+    Ok(render(state, &loaded, &related))
 }
 
 /// One page of users matching `params`, and how many match in all.
@@ -156,10 +223,7 @@ pub async fn list(
     let rows = page.all(db).await?;
     let loaded: Vec<Loaded> =
         rows.into_iter().filter_map(|(row, m)| m.map(|membership| Loaded { row, membership })).collect();
-    let groups = groups_of(db, ctx.org.id, loaded.iter().map(|l| l.row.user_id).collect()).await?;
-    let rendered = loaded
-        .iter()
-        .map(|l| render(state, l, groups.get(&l.row.user_id).map(Vec::as_slice).unwrap_or_default()))
-        .collect();
+    let related = Related::load(db, ctx.org.id, &loaded.iter().collect::<Vec<_>>()).await?;
+    let rendered = loaded.iter().map(|l| render(state, l, &related)).collect();
     Ok((total, rendered))
 }

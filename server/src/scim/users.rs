@@ -6,17 +6,16 @@
 //! the directory's alone (no password, no other org).
 
 use chrono::{DateTime, Utc};
-use std::collections::HashMap;
 
 use guildhall_entities::{membership, scim_user, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub use super::user_views::{Loaded, Rendered, get, list, load, render};
+pub use super::user_views::{Loaded, Related, Rendered, get, list, load, render};
 use super::{
     identity::identity_email, list, patch, resource, schema::USER_TYPE, tokens::ScimContext,
-    user_views::groups_of, value::invalid_value,
+    value::invalid_value,
 };
 use crate::{
     AppState,
@@ -181,9 +180,12 @@ pub async fn create(
     }
     tx.commit().await?;
     // Only an adopted membership can already be in teams.
-    let groups =
-        if adopted { groups_of(&state.db, org.id, vec![loaded.row.user_id]).await? } else { HashMap::new() };
-    Ok(render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()))
+    let related = if adopted {
+        Related::load(&state.db, org.id, &[&loaded]).await?
+    } else {
+        Related::load_new(&state.db, org.id, &loaded).await?
+    };
+    Ok(render(state, &loaded, &related))
 }
 
 /// A provisioning rule's refusal in SCIM's words (RFC 7644 §3.12).
@@ -278,9 +280,8 @@ pub async fn update(
     let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
     let mut loaded = load(&tx, org_id, id).await?;
-    let groups = groups_of(&tx, org_id, vec![loaded.row.user_id]).await?;
-    let groups = groups.get(&loaded.row.user_id).cloned().unwrap_or_default();
-    let before = render(state, &loaded, &groups);
+    let related = Related::load(&tx, org_id, &[&loaded]).await?;
+    let before = render(state, &loaded, &related);
     list::check_if_match(if_match, &before.version)?;
     let (doc, active) = match (replacement, ops) {
         // PUT without `active` leaves the membership as it is.
@@ -357,8 +358,10 @@ pub async fn update(
     if active_changed {
         credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
     }
+    // The manager may have changed; the teams cannot have.
+    let related = if changed_doc { Related::load(&tx, org_id, &[&loaded]).await? } else { related };
     tx.commit().await?;
-    Ok(render(state, &loaded, &groups))
+    Ok(render(state, &loaded, &related))
 }
 
 pub async fn delete(
@@ -373,9 +376,8 @@ pub async fn delete(
     let tx = db::begin_write(&state.writer).await?;
     let loaded = load(&tx, org_id, id).await?;
     if if_match.is_some() {
-        let groups = groups_of(&tx, org_id, vec![loaded.row.user_id]).await?;
-        let current =
-            render(state, &loaded, groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default());
+        let related = Related::load(&tx, org_id, &[&loaded]).await?;
+        let current = render(state, &loaded, &related);
         list::check_if_match(if_match, &current.version)?;
     }
     ctx.require_may_manage(&loaded.membership)?;

@@ -224,6 +224,18 @@ pub fn resolve_key(rt: &ResourceType, within: Option<&'static Schema>, key: &str
     resolve_name(rt, urn, name, sub)
 }
 
+/// Whether `key` is the URN of a schema `rt` lacks (`urn:...:CustomExtension:2.0:User`), or an
+/// attribute under one (`urn:...:CustomExtension:2.0:User:costCenter`). IdPs add extensions of
+/// their own; what sits under them is ignored rather than refused. An unknown attribute of a
+/// known schema is not covered.
+pub fn names_unknown_schema(rt: &ResourceType, key: &str) -> bool {
+    let is_urn = key.get(..4).is_some_and(|p| p.eq_ignore_ascii_case("urn:"));
+    if !is_urn || rt.schema_by_urn(key).is_some() {
+        return false;
+    }
+    key.rsplit_once(':').is_none_or(|(urn, _)| rt.schema_by_urn(urn).is_none())
+}
+
 /// Resolves `[urn:]name[.sub]`, names in any case.
 pub fn resolve_name(rt: &ResourceType, urn: Option<&str>, name: &str, sub: Option<&str>) -> Option<Key> {
     let schema = match urn {
@@ -432,6 +444,7 @@ fn merge_key(
     password: &mut Option<String>,
 ) -> Result<(), ApiError> {
     let (schema, attr, sub) = match resolve_key(rt, within, key) {
+        None if within.is_none() && names_unknown_schema(rt, key) => return Ok(()),
         None => {
             let name = within.map_or(key.to_string(), |s| format!("{}:{key}", s.id));
             return Err(invalid("invalidValue", name, "unknown attribute"));
@@ -581,5 +594,30 @@ mod tests {
         assert!(matches!(resolve_key(&USER_TYPE, None, "ID"), Some(Key::ServerSet)));
         assert!(matches!(resolve_key(&USER_TYPE, None, enterprise), Some(Key::Schema(_))));
         assert!(resolve_key(&USER_TYPE, Some(&ENTERPRISE_USER), "userName").is_none());
+    }
+
+    #[test]
+    fn only_keys_of_schemas_guildhall_lacks_are_unknown_schemas() {
+        let custom = "urn:ietf:params:scim:schemas:extension:CustomExtension:2.0:User";
+        for (key, expected) in [
+            (custom, true),
+            (&format!("{custom}:costCenter"), true),
+            (&format!("{}:department", ENTERPRISE_USER.id.to_uppercase()), false),
+            (&format!("{}:shoeSize", ENTERPRISE_USER.id), false),
+            (&format!("{}:shoeSize", USER.id), false),
+            (ENTERPRISE_USER.id, false),
+            ("shoeSize", false),
+            ("http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/User", false),
+        ] {
+            assert_eq!(names_unknown_schema(&USER_TYPE, key), expected, "{key}");
+        }
+        let mut doc = Object::new();
+        let fields = json!({
+            custom: {"costCenter": "4130"},
+            format!("{custom}:division"): "Sales",
+            "userName": "bjensen",
+        });
+        merge_object(&USER_TYPE, &mut doc, fields.as_object().unwrap(), Merge::Replace, &mut None).unwrap();
+        assert_eq!(Value::Object(doc), json!({"userName": "bjensen"}));
     }
 }
