@@ -31,6 +31,7 @@ use crate::{
     roles::api::RolesApi,
     scim::{
         api::ScimTokensApi,
+        bulk_api::ScimBulkApi,
         discovery::ScimDiscoveryApi,
         resources_api::{ScimGroupsApi, ScimSearchApi, ScimUsersApi},
         roles::GroupRoleMappingsApi,
@@ -141,7 +142,15 @@ apis!(
     DomainsApi,
     ServiceAccountsApi,
     AuditApi,
-    (ScimTokensApi, ScimDiscoveryApi, ScimUsersApi, ScimGroupsApi, ScimSearchApi, GroupRoleMappingsApi),
+    (
+        ScimTokensApi,
+        ScimDiscoveryApi,
+        ScimUsersApi,
+        ScimGroupsApi,
+        ScimSearchApi,
+        ScimBulkApi,
+        GroupRoleMappingsApi
+    ),
     UsersApi,
     InstanceApi,
     KeysApi,

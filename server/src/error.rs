@@ -267,14 +267,19 @@ pub const SCIM_CONTENT_TYPE: &str = "application/scim+json";
 pub const SCIM_ERROR_URN: &str = "urn:ietf:params:scim:api:messages:2.0:Error";
 
 impl ApiError {
-    /// The same error as a SCIM Error response.
-    pub fn to_scim_response(&self) -> Response {
-        let body = ScimErrorBody {
+    /// The same error as a SCIM Error body (also one operation's `response` in a bulk response).
+    pub fn to_scim_body(&self) -> ScimErrorBody {
+        ScimErrorBody {
             schemas: vec![SCIM_ERROR_URN.into()],
             status: self.kind.status().as_u16().to_string(),
             scim_type: self.scim_type.unwrap_or(self.kind.scim_type()).map(str::to_string),
             detail: self.detail.clone(),
-        };
+        }
+    }
+
+    /// The same error as a SCIM Error response.
+    pub fn to_scim_response(&self) -> Response {
+        let body = self.to_scim_body();
         let mut builder = Response::builder().status(self.kind.status()).content_type(SCIM_CONTENT_TYPE);
         if self.kind == ErrorKind::Unauthenticated {
             builder = builder.header("www-authenticate", "Bearer");

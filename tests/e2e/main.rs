@@ -15,6 +15,7 @@ mod ops;
 mod orgs;
 mod refresh;
 mod roles;
+mod scim_bulk;
 mod scim_clients;
 mod scim_compliance;
 mod scim_discovery;

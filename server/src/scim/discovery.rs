@@ -26,12 +26,18 @@ use crate::{
 
 pub const SERVICE_PROVIDER_CONFIG_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig";
 
-pub fn service_provider_config(base_url: &str) -> Value {
+/// `body_limit` is the server's request body limit: bulk requests are held to the smaller of it
+/// and the bulk limit.
+pub fn service_provider_config(base_url: &str, body_limit: usize) -> Value {
     json!({
         "schemas": [SERVICE_PROVIDER_CONFIG_URN],
         "documentationUri": format!("{base_url}/docs"),
         "patch": { "supported": true },
-        "bulk": { "supported": false, "maxOperations": 0, "maxPayloadSize": 0 },
+        "bulk": {
+            "supported": true,
+            "maxOperations": super::bulk::MAX_OPERATIONS,
+            "maxPayloadSize": super::bulk::max_payload_size(body_limit)
+        },
         "filter": { "supported": true, "maxResults": super::list::MAX_COUNT },
         "changePassword": { "supported": false },
         "sort": { "supported": true },
@@ -259,7 +265,7 @@ impl ScimDiscoveryApi {
         req: &Request,
     ) -> Result<ScimJson<serde_json::Value>, ScimError> {
         refuse_filter(req)?;
-        Ok(ScimJson(service_provider_config(&state.config.public_base_url)))
+        Ok(ScimJson(service_provider_config(&state.config.public_base_url, state.config.max_body_bytes)))
     }
 
     /// Every schema this service provider serves, with its attribute definitions (RFC 7643 §7).

@@ -5,6 +5,8 @@
 
 pub mod api;
 pub mod auth;
+pub mod bulk;
+pub mod bulk_api;
 pub mod discovery;
 pub mod filter;
 pub mod group_members;

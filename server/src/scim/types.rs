@@ -4,6 +4,8 @@
 
 use poem_openapi::Object;
 
+use crate::error::ScimErrorBody;
+
 #[derive(Object)]
 #[oai(rename = "ScimMeta", rename_all = "camelCase")]
 pub struct ScimMeta {
@@ -174,4 +176,63 @@ pub struct ScimSearchRequest {
     pub sort_order: Option<String>,
     pub attributes: Option<Vec<String>>,
     pub excluded_attributes: Option<Vec<String>>,
+}
+
+/// One operation of a bulk request (RFC 7644 §3.7).
+#[derive(Object)]
+#[oai(rename = "ScimBulkOperation", rename_all = "camelCase")]
+pub struct ScimBulkOperation {
+    /// `POST`, `PUT`, `PATCH` or `DELETE` (any case).
+    pub method: String,
+    /// The client's name for the resource a `POST` creates (required with `POST`); later
+    /// operations refer to it as `bulkId:<bulkId>` in their `path` or `data`.
+    pub bulk_id: Option<String>,
+    /// The version the resource must have, as `If-Match` would name it.
+    pub version: Option<String>,
+    /// `/Users` or `/Groups` for `POST`; `/Users/{id}` or `/Groups/{id}` otherwise.
+    pub path: String,
+    /// The body the single request would carry: a User, a Group or a PatchOp message.
+    pub data: Option<serde_json::Value>,
+}
+
+/// RFC 7644 §3.7. Operations run in order, each on its own as if sent alone.
+#[derive(Object)]
+#[oai(rename = "ScimBulkRequest", rename_all = "camelCase")]
+pub struct ScimBulkRequest {
+    /// Must contain `urn:ietf:params:scim:api:messages:2.0:BulkRequest`.
+    pub schemas: Vec<String>,
+    /// Stop after this many operations have failed (by default, run them all).
+    pub fail_on_errors: Option<i64>,
+    #[oai(rename = "Operations")]
+    pub operations: Vec<ScimBulkOperation>,
+}
+
+/// What one operation of a bulk request did.
+#[derive(Object)]
+#[oai(rename = "ScimBulkOperationResult", rename_all = "camelCase")]
+pub struct ScimBulkOperationResult {
+    pub method: String,
+    #[oai(skip_serializing_if_is_none)]
+    pub bulk_id: Option<String>,
+    /// The resource's URL; absent only when a `POST` failed.
+    #[oai(skip_serializing_if_is_none)]
+    pub location: Option<String>,
+    /// The resource's version after the operation (not after a `DELETE`).
+    #[oai(skip_serializing_if_is_none)]
+    pub version: Option<String>,
+    /// The HTTP status the single request would have had, as a string.
+    pub status: String,
+    /// The SCIM Error, when the operation failed.
+    #[oai(skip_serializing_if_is_none)]
+    pub response: Option<ScimErrorBody>,
+}
+
+/// RFC 7644 §3.7: one result per operation run, in request order.
+#[derive(Object)]
+#[oai(rename = "ScimBulkResponse")]
+pub struct ScimBulkResponse {
+    /// Always `["urn:ietf:params:scim:api:messages:2.0:BulkResponse"]`.
+    pub schemas: Vec<String>,
+    #[oai(rename = "Operations")]
+    pub operations: Vec<ScimBulkOperationResult>,
 }
