@@ -1,8 +1,10 @@
 //! SCIM filter and PATCH path parsing (RFC 7644 §3.4.2.2, §3.5.2): text in, a typed tree out.
 //! Pure: no SQL and no schema knowledge, so an unknown attribute is the caller's `invalidFilter`.
-//! Input is at most `MAX_FILTER_LEN` bytes, and both the tree and the parser's recursion are at
-//! most `MAX_DEPTH` levels deep, so no filter can exhaust the stack. Operators and keywords are
-//! case-insensitive; names are kept as written. Error positions are 0-based character offsets.
+//! Input is at most `MAX_FILTER_LEN` bytes with at most `MAX_TERMS` attribute expressions, and
+//! both the tree and the parser's recursion are at most `MAX_DEPTH` levels deep, so no filter can
+//! exhaust the stack. A chain of one operator (`a or b or c`) is one n-ary node, so depth counts
+//! nesting, not chain length. Operators and keywords are case-insensitive; names are kept as
+//! written. Error positions are 0-based character offsets.
 
 use std::iter::{Enumerate, Peekable};
 use std::str::Chars;
@@ -10,8 +12,14 @@ use std::vec::IntoIter;
 
 use serde_json::Number;
 
-pub const MAX_FILTER_LEN: usize = 4096;
+/// Entra sends up to 100 `or`ed terms (`id eq "…" or id eq "…" …`); 64 KiB leaves room for
+/// long values.
+pub const MAX_FILTER_LEN: usize = 64 * 1024;
 pub const MAX_DEPTH: usize = 32;
+/// Comparisons and `pr`s in one filter. Each becomes a term of one SQL condition, and SQLite
+/// refuses expressions more than 1000 levels deep (`SQLITE_MAX_EXPR_DEPTH`), which a left-deep
+/// `OR` chain approaches one level per term.
+pub const MAX_TERMS: usize = 512;
 
 /// `[schema ":"] attr ["." sub_attr]`, e.g. `urn:ietf:params:scim:schemas:core:2.0:User:name.givenName`.
 /// Names are as written: callers compare them case-insensitively.
@@ -91,10 +99,14 @@ pub enum Filter {
         value: CompValue,
     },
     Present(AttrPath),
-    And(Box<Filter>, Box<Filter>),
-    Or(Box<Filter>, Box<Filter>),
+    /// `a and b and c`: every operand of one chain, in order (at least two when parsed).
+    And(Vec<Filter>),
+    /// `a or b or c`, as `And`.
+    Or(Vec<Filter>),
     Not(Box<Filter>),
     /// `emails[type eq "work"]`: `filter`'s paths are relative to `attr` (sub-attributes of it).
+    /// `emails[type eq "work"].value eq "x"` (Entra) is parsed as
+    /// `emails[type eq "work" and value eq "x"]`, which means the same: some element matches both.
     ValuePath {
         attr: AttrPath,
         filter: Box<Filter>,
@@ -110,9 +122,8 @@ impl Filter {
         while let Some((filter, depth)) = stack.pop() {
             deepest = deepest.max(depth);
             match filter {
-                Filter::And(left, right) | Filter::Or(left, right) => {
-                    stack.push((left, depth + 1));
-                    stack.push((right, depth + 1));
+                Filter::And(operands) | Filter::Or(operands) => {
+                    stack.extend(operands.iter().map(|operand| (operand, depth + 1)));
                 }
                 Filter::Not(inner) | Filter::ValuePath { filter: inner, .. } => {
                     stack.push((inner, depth + 1))
@@ -390,12 +401,17 @@ struct Parser {
     end: usize,
     /// "filter" or "path", for "the end of the filter".
     what: &'static str,
+    /// Attribute expressions parsed so far, up to `MAX_TERMS`.
+    terms: usize,
 }
+
+/// Parses one operand of an `and` or `or` chain: `nesting`, `in_value` and the token before.
+type Operand = fn(&mut Parser, usize, bool, Option<&str>) -> Result<Node, FilterError>;
 
 impl Parser {
     fn new(input: &str, what: &'static str) -> Result<Self, FilterError> {
         let tokens = lex(input)?;
-        Ok(Self { tokens: tokens.into_iter().peekable(), end: input.chars().count(), what })
+        Ok(Self { tokens: tokens.into_iter().peekable(), end: input.chars().count(), what, terms: 0 })
     }
 
     fn at_end(&mut self) -> bool {
@@ -444,25 +460,39 @@ impl Parser {
         }
     }
 
-    /// logExp with `or`: `and` binds tighter (RFC 7644 §3.4.2.2, Table 5), both associate left.
+    /// logExp with `or`: `and` binds tighter (RFC 7644 §3.4.2.2, Table 5).
     fn or_expr(&mut self, nesting: usize, in_value: bool, after: Option<&str>) -> Result<Node, FilterError> {
-        let mut left = self.and_expr(nesting, in_value, after)?;
-        while let Some(keyword) = self.take_keyword("or") {
-            let right = self.and_expr(nesting, in_value, Some(&keyword.describe()))?;
-            let filter = Filter::Or(Box::new(left.filter), Box::new(right.filter));
-            left = node(keyword.pos, left.depth.max(right.depth), filter)?;
-        }
-        Ok(left)
+        self.chain("or", Self::and_expr, Filter::Or, nesting, in_value, after)
     }
 
     fn and_expr(&mut self, nesting: usize, in_value: bool, after: Option<&str>) -> Result<Node, FilterError> {
-        let mut left = self.unary(nesting, in_value, after)?;
-        while let Some(keyword) = self.take_keyword("and") {
-            let right = self.unary(nesting, in_value, Some(&keyword.describe()))?;
-            let filter = Filter::And(Box::new(left.filter), Box::new(right.filter));
-            left = node(keyword.pos, left.depth.max(right.depth), filter)?;
+        self.chain("and", Self::unary, Filter::And, nesting, in_value, after)
+    }
+
+    /// `operand (keyword operand)*` as one node, one level above its deepest operand: a chain
+    /// of any length (both operators are associative) adds one level, not one per keyword.
+    fn chain(
+        &mut self,
+        keyword: &str,
+        operand: Operand,
+        join: fn(Vec<Filter>) -> Filter,
+        nesting: usize,
+        in_value: bool,
+        after: Option<&str>,
+    ) -> Result<Node, FilterError> {
+        let first = operand(self, nesting, in_value, after)?;
+        let Some(first_keyword) = self.take_keyword(keyword) else { return Ok(first) };
+        let pos = first_keyword.pos;
+        let mut depth = first.depth;
+        let mut operands = vec![first.filter];
+        let mut next_keyword = Some(first_keyword);
+        while let Some(keyword_token) = next_keyword {
+            let next = operand(self, nesting, in_value, Some(&keyword_token.describe()))?;
+            depth = depth.max(next.depth);
+            operands.push(next.filter);
+            next_keyword = self.take_keyword(keyword);
         }
-        Ok(left)
+        node(pos, depth, join(operands))
     }
 
     /// `( filter )`, `not ( filter )` or an attribute expression; `after` names the token
@@ -508,7 +538,9 @@ impl Parser {
         }
     }
 
-    /// attrExp (`path pr`, `path op value`) or valuePath (`path[valFilter]`).
+    /// attrExp (`path pr`, `path op value`) or valuePath (`path[valFilter]`), the latter
+    /// optionally followed by `.subAttr pr` or `.subAttr op value` (Entra:
+    /// `emails[type eq "work"].value eq "x"`), which joins the bracket's filter with `and`.
     fn attr_expr(
         &mut self,
         word: &str,
@@ -516,20 +548,42 @@ impl Parser {
         nesting: usize,
         in_value: bool,
     ) -> Result<Node, FilterError> {
+        self.count_term(pos)?;
         let path = attr_path(word, pos)?;
-        if let Some(open) = self.take(&Kind::OpenBracket) {
-            if in_value {
-                return Err(FilterError::new(open, "value paths can't be nested"));
-            }
-            let inner = self.value_filter(&path, word, open, nesting)?;
-            if let Some((_, sub_pos)) = self.take_sub_attr() {
-                return Err(FilterError::new(
-                    sub_pos,
-                    "a sub-attribute after \"]\" is allowed in a PATCH path, not in a filter",
-                ));
-            }
-            return node(pos, inner.depth, Filter::ValuePath { attr: path, filter: Box::new(inner.filter) });
+        let Some(open) = self.take(&Kind::OpenBracket) else {
+            return node(pos, 0, self.operation(path, word)?);
+        };
+        if in_value {
+            return Err(FilterError::new(open, "value paths can't be nested"));
         }
+        let mut inner = self.value_filter(&path, word, open, nesting)?;
+        if let Some((sub_word, sub_pos)) = self.take_sub_attr() {
+            self.count_term(sub_pos)?;
+            let sub =
+                AttrPath { schema: None, attr: sub_attr_after_bracket(&sub_word, sub_pos)?, sub_attr: None };
+            let trailing = self.operation(sub, &sub_word)?;
+            inner = match inner.filter {
+                Filter::And(mut operands) => {
+                    operands.push(trailing);
+                    Node { filter: Filter::And(operands), depth: inner.depth }
+                }
+                filter => node(sub_pos, inner.depth, Filter::And(vec![filter, trailing]))?,
+            };
+        }
+        node(pos, inner.depth, Filter::ValuePath { attr: path, filter: Box::new(inner.filter) })
+    }
+
+    /// One more attribute expression, if that stays within `MAX_TERMS`.
+    fn count_term(&mut self, pos: usize) -> Result<(), FilterError> {
+        self.terms += 1;
+        if self.terms > MAX_TERMS {
+            return Err(FilterError::new(pos, format!("more than {MAX_TERMS} comparisons")));
+        }
+        Ok(())
+    }
+
+    /// `pr` or `op value` after `path`, written as `word`.
+    fn operation(&mut self, path: AttrPath, word: &str) -> Result<Filter, FilterError> {
         let op = match self.tokens.next() {
             Some(Token { kind: Kind::Word(op), pos: op_pos }) => (op, op_pos),
             Some(token) => {
@@ -546,13 +600,13 @@ impl Parser {
             }
         };
         if op.0.eq_ignore_ascii_case("pr") {
-            return node(pos, 0, Filter::Present(path));
+            return Ok(Filter::Present(path));
         }
         let Some(compare) = CompareOp::from_keyword(&op.0) else {
             return Err(FilterError::new(op.1, format!("unknown operator {}", quote(&op.0))));
         };
         let value = self.value(&op.0)?;
-        node(pos, 0, Filter::Compare { path, op: compare, value })
+        Ok(Filter::Compare { path, op: compare, value })
     }
 
     /// The filter inside `path[...]`, with `[` at `open` already taken.
@@ -606,477 +660,4 @@ impl Parser {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn path(attr: &str) -> AttrPath {
-        AttrPath { schema: None, attr: attr.into(), sub_attr: None }
-    }
-
-    fn sub(attr: &str, sub: &str) -> AttrPath {
-        AttrPath { schema: None, attr: attr.into(), sub_attr: Some(sub.into()) }
-    }
-
-    fn urn(schema: &str, attr: &str, sub: Option<&str>) -> AttrPath {
-        AttrPath { schema: Some(schema.into()), attr: attr.into(), sub_attr: sub.map(Into::into) }
-    }
-
-    fn cmp(path: AttrPath, op: CompareOp, value: CompValue) -> Filter {
-        Filter::Compare { path, op, value }
-    }
-
-    fn eq(attr: &str, value: &str) -> Filter {
-        cmp(path(attr), CompareOp::Eq, s(value))
-    }
-
-    fn eq_n(attr: &str, value: i64) -> Filter {
-        cmp(path(attr), CompareOp::Eq, CompValue::Number(value.into()))
-    }
-
-    fn s(value: &str) -> CompValue {
-        CompValue::String(value.into())
-    }
-
-    fn num(text: &str) -> CompValue {
-        CompValue::Number(serde_json::from_str(text).unwrap())
-    }
-
-    fn pr(attr: &str) -> Filter {
-        Filter::Present(path(attr))
-    }
-
-    fn and(a: Filter, b: Filter) -> Filter {
-        Filter::And(Box::new(a), Box::new(b))
-    }
-
-    fn or(a: Filter, b: Filter) -> Filter {
-        Filter::Or(Box::new(a), Box::new(b))
-    }
-
-    fn not(a: Filter) -> Filter {
-        Filter::Not(Box::new(a))
-    }
-
-    fn vp(attr: AttrPath, filter: Filter) -> Filter {
-        Filter::ValuePath { attr, filter: Box::new(filter) }
-    }
-
-    const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-    const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
-
-    fn assert_parses(cases: Vec<(&str, Filter)>) {
-        for (input, expected) in cases {
-            match parse_filter(input) {
-                Ok(filter) => assert_eq!(filter, expected, "{input}"),
-                Err(e) => panic!("{input}: {e}"),
-            }
-        }
-    }
-
-    #[test]
-    fn every_operator_parses_in_any_case() {
-        for op in CompareOp::ALL {
-            for spelled in [op.as_str().to_string(), op.as_str().to_uppercase()] {
-                let input = format!("meta.lastModified {spelled} \"2011-05-13T04:42:34Z\"");
-                let expected = cmp(sub("meta", "lastModified"), op, s("2011-05-13T04:42:34Z"));
-                assert_eq!(parse_filter(&input).unwrap(), expected, "{input}");
-            }
-        }
-        assert_parses(vec![
-            ("title pr", pr("title")),
-            ("title PR", pr("title")),
-            ("userName EQ \"x\"", eq("userName", "x")),
-            ("userName Eq \"x\"", eq("userName", "x")),
-        ]);
-    }
-
-    #[test]
-    fn and_binds_tighter_than_or() {
-        assert_parses(vec![
-            ("a eq 1 or b eq 2 and c eq 3", or(eq_n("a", 1), and(eq_n("b", 2), eq_n("c", 3)))),
-            ("a eq 1 and b eq 2 or c eq 3", or(and(eq_n("a", 1), eq_n("b", 2)), eq_n("c", 3))),
-            ("a eq 1 or b eq 2 or c eq 3", or(or(eq_n("a", 1), eq_n("b", 2)), eq_n("c", 3))),
-            ("a eq 1 and b eq 2 and c eq 3", and(and(eq_n("a", 1), eq_n("b", 2)), eq_n("c", 3))),
-            ("(a eq 1 or b eq 2) and c eq 3", and(or(eq_n("a", 1), eq_n("b", 2)), eq_n("c", 3))),
-            ("a pr And b pr", and(pr("a"), pr("b"))),
-            ("a pr OR b pr", or(pr("a"), pr("b"))),
-            ("a pr aNd (b pr oR c pr)", and(pr("a"), or(pr("b"), pr("c")))),
-        ]);
-    }
-
-    #[test]
-    fn parentheses_and_not_group() {
-        assert_parses(vec![
-            ("(userName eq \"x\")", eq("userName", "x")),
-            ("((userName eq \"x\"))", eq("userName", "x")),
-            ("not (userName eq \"x\")", not(eq("userName", "x"))),
-            ("NOT(userName eq \"x\")", not(eq("userName", "x"))),
-            ("not (a pr or b pr) and c pr", and(not(or(pr("a"), pr("b"))), pr("c"))),
-            ("not (not (a pr))", not(not(pr("a")))),
-            ("  ( a  pr )   and\tb pr  ", and(pr("a"), pr("b"))),
-            ("(a pr)and(b pr)", and(pr("a"), pr("b"))),
-            // An attribute that happens to be called "not".
-            ("not pr", pr("not")),
-            ("not eq 1", eq_n("not", 1)),
-        ]);
-    }
-
-    #[test]
-    fn value_paths_hold_relative_filters() {
-        assert_parses(vec![
-            ("emails[type eq \"work\"]", vp(path("emails"), eq("type", "work"))),
-            (
-                "emails[type eq \"work\" and value co \"@example.com\"]",
-                vp(
-                    path("emails"),
-                    and(eq("type", "work"), cmp(path("value"), CompareOp::Co, s("@example.com"))),
-                ),
-            ),
-            (
-                "emails[type eq \"work\" or not (primary eq false)]",
-                vp(
-                    path("emails"),
-                    or(eq("type", "work"), not(cmp(path("primary"), CompareOp::Eq, CompValue::Bool(false)))),
-                ),
-            ),
-            (
-                "userType eq \"Employee\" and emails[type eq \"work\" and value co \"@example.com\"]",
-                and(
-                    eq("userType", "Employee"),
-                    vp(
-                        path("emails"),
-                        and(eq("type", "work"), cmp(path("value"), CompareOp::Co, s("@example.com"))),
-                    ),
-                ),
-            ),
-            (
-                "emails[type eq \"work\"] or ims[type eq \"xmpp\"]",
-                or(vp(path("emails"), eq("type", "work")), vp(path("ims"), eq("type", "xmpp"))),
-            ),
-            (&format!("{USER}:emails[value pr]"), vp(urn(USER, "emails", None), pr("value"))),
-            ("members[value eq \"2819c223\"]", vp(path("members"), eq("value", "2819c223"))),
-        ]);
-    }
-
-    #[test]
-    fn urn_prefixed_and_sub_attributes() {
-        let user_name = format!("{USER}:userName eq \"bjensen\"");
-        let given = format!("{USER}:name.givenName sw \"B\"");
-        let manager = format!("{ENTERPRISE}:manager.value eq \"26118915-6090-4610-87e4-49d8ca9f808d\"");
-        let employee = format!("{ENTERPRISE}:employeeNumber pr");
-        assert_parses(vec![
-            (&user_name, cmp(urn(USER, "userName", None), CompareOp::Eq, s("bjensen"))),
-            (&given, cmp(urn(USER, "name", Some("givenName")), CompareOp::Sw, s("B"))),
-            (
-                &manager,
-                cmp(
-                    urn(ENTERPRISE, "manager", Some("value")),
-                    CompareOp::Eq,
-                    s("26118915-6090-4610-87e4-49d8ca9f808d"),
-                ),
-            ),
-            (&employee, Filter::Present(urn(ENTERPRISE, "employeeNumber", None))),
-            ("name.familyName co \"O'Malley\"", cmp(sub("name", "familyName"), CompareOp::Co, s("O'Malley"))),
-            ("x-attr_2 pr", pr("x-attr_2")),
-        ]);
-    }
-
-    #[test]
-    fn values_are_json() {
-        for (literal, value) in [
-            (r#""""#, s("")),
-            (r#""a\"b""#, s("a\"b")),
-            (r#""back\\slash""#, s("back\\slash")),
-            (r#""tab\there\nnew""#, s("tab\there\nnew")),
-            (r#""\u00e9t\u00E9""#, s("été")),
-            (r#""\ud83d\ude00""#, s("😀")),
-            (r#""日本語 😀""#, s("日本語 😀")),
-            (r#""a ) and ( b ] [""#, s("a ) and ( b ] [")),
-            (r#""\/""#, s("/")),
-            ("0", num("0")),
-            ("42", num("42")),
-            ("-7", num("-7")),
-            ("3.25", num("3.25")),
-            ("-0.5", num("-0.5")),
-            ("1e3", num("1e3")),
-            ("2.5E-2", num("2.5E-2")),
-            ("18446744073709551615", num("18446744073709551615")),
-            ("true", CompValue::Bool(true)),
-            ("false", CompValue::Bool(false)),
-            ("True", CompValue::Bool(true)),
-            ("FALSE", CompValue::Bool(false)),
-            ("null", CompValue::Null),
-        ] {
-            let input = format!("x eq {literal}");
-            assert_eq!(parse_filter(&input).unwrap(), cmp(path("x"), CompareOp::Eq, value), "{input}");
-        }
-    }
-
-    #[test]
-    fn identity_provider_probes_parse() {
-        assert_parses(vec![
-            ("userName eq \"test.user@example.com\"", eq("userName", "test.user@example.com")),
-            ("externalId eq \"abc\"", eq("externalId", "abc")),
-            ("displayName eq \"Group A\"", eq("displayName", "Group A")),
-            (
-                "userName eq \"ryan@example.com\" and active eq true",
-                and(
-                    eq("userName", "ryan@example.com"),
-                    cmp(path("active"), CompareOp::Eq, CompValue::Bool(true)),
-                ),
-            ),
-            (
-                "id eq \"1\" or id eq \"2\"", // Entra's group-membership probe shape
-                or(eq("id", "1"), eq("id", "2")),
-            ),
-        ]);
-        let err = parse_filter("emails[type eq \"work\"].value eq \"x\"").unwrap_err();
-        assert_eq!(err.position, 22, "{err}");
-        assert!(err.message.contains("not in a filter"), "{err}");
-    }
-
-    #[test]
-    fn patch_paths() {
-        for (input, expected) in [
-            (
-                "emails[type eq \"work\"].value",
-                PatchPath {
-                    attr: path("emails"),
-                    value_filter: Some(eq("type", "work")),
-                    sub_attr: Some("value".into()),
-                },
-            ),
-            (
-                "members[value eq \"2819c223\"]",
-                PatchPath {
-                    attr: path("members"),
-                    value_filter: Some(eq("value", "2819c223")),
-                    sub_attr: None,
-                },
-            ),
-            (
-                "name.givenName",
-                PatchPath { attr: sub("name", "givenName"), value_filter: None, sub_attr: None },
-            ),
-            ("userName", PatchPath { attr: path("userName"), value_filter: None, sub_attr: None }),
-            (
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
-                PatchPath { attr: urn(ENTERPRISE, "manager", None), value_filter: None, sub_attr: None },
-            ),
-            (
-                "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.value",
-                PatchPath {
-                    attr: urn(ENTERPRISE, "manager", Some("value")),
-                    value_filter: None,
-                    sub_attr: None,
-                },
-            ),
-            (
-                "addresses[type eq \"work\" and primary eq true].streetAddress",
-                PatchPath {
-                    attr: path("addresses"),
-                    value_filter: Some(and(
-                        eq("type", "work"),
-                        cmp(path("primary"), CompareOp::Eq, CompValue::Bool(true)),
-                    )),
-                    sub_attr: Some("streetAddress".into()),
-                },
-            ),
-            ("  active ", PatchPath { attr: path("active"), value_filter: None, sub_attr: None }),
-        ] {
-            match parse_path(input) {
-                Ok(parsed) => assert_eq!(parsed, expected, "{input}"),
-                Err(e) => panic!("{input}: {e}"),
-            }
-        }
-    }
-
-    #[test]
-    fn bad_patch_paths_are_rejected() {
-        for (input, message, position) in [
-            ("", "the path is empty", 0),
-            ("   ", "the path is empty", 0),
-            ("emails[type eq \"work\"", r#"expected "]" to close the "[" at character 6"#, 21),
-            ("emails[type eq \"work\"].", r#"invalid sub-attribute name """#, 23),
-            ("emails[type eq \"work\"].value.x", r#"invalid sub-attribute name "value.x""#, 23),
-            ("emails[type eq \"work\"] x", r#"unexpected "x" after the path"#, 23),
-            ("name.givenName[value pr]", "can't have a sub-attribute", 14),
-            ("userName eq \"x\"", r#"unexpected "eq" after the path"#, 9),
-            ("\"userName\"", "expected an attribute path, found the string \"userName\"", 0),
-            ("emails[x[y eq 1]]", "value paths can't be nested", 8),
-            ("1abc", r#"invalid attribute name "1abc""#, 0),
-        ] {
-            let err = parse_path(input).unwrap_err();
-            assert!(err.message.contains(message), "{input}: {err}");
-            assert_eq!(err.position, position, "{input}: {err}");
-        }
-        assert!(parse_path(&"a".repeat(MAX_FILTER_LEN + 1)).is_err());
-    }
-
-    #[test]
-    fn bad_filters_say_what_was_expected_and_where() {
-        for (input, message, position) in [
-            ("", "the filter is empty", 0),
-            ("   ", "the filter is empty", 0),
-            ("userName eq \"abc", "unterminated string", 12),
-            ("userName eq \"abc\\\"", "unterminated string", 12),
-            ("userName eqq \"x\"", r#"unknown operator "eqq""#, 9),
-            ("userName", r#"expected an operator after "userName", found the end of the filter"#, 8),
-            ("userName \"x\"", r#"expected an operator after "userName", found the string "x""#, 9),
-            ("userName eq", r#"expected a value after "eq", found the end of the filter"#, 11),
-            ("userName eq )", r#"expected a value after "eq", found ")""#, 12),
-            (
-                "userName eq bob",
-                r#"expected a value after "eq", found "bob" (strings take double quotes)"#,
-                12,
-            ),
-            ("x eq 1.2.3", r#"invalid number "1.2.3""#, 5),
-            ("x eq 01", r#"invalid number "01""#, 5),
-            ("x eq 1e999", r#"invalid number "1e999""#, 5),
-            ("x eq -", r#"invalid number "-""#, 5),
-            (
-                "userName eq \"x\" and",
-                r#"expected an attribute path, "(" or "not" after "and", found the end of the filter"#,
-                19,
-            ),
-            ("and a pr", r#"expected an attribute path, "(" or "not", found "and""#, 0),
-            ("a pr or or b pr", r#"expected an attribute path, "(" or "not" after "or", found "or""#, 8),
-            ("(a pr", r#"expected ")" to close the "(" at character 0"#, 5),
-            ("((a pr)", r#"expected ")" to close the "(" at character 0"#, 7),
-            ("a pr)", r#"unexpected ")""#, 4),
-            ("a pr]", r#"unexpected "]""#, 4),
-            (")", r#"expected an attribute path, "(" or "not", found ")""#, 0),
-            ("()", r#"expected an attribute path, "(" or "not" after "(", found ")""#, 1),
-            ("(a pr]", r#"expected "and", "or" or ")", found "]""#, 5),
-            ("emails[type eq \"work\"", r#"expected "]" to close the "[" at character 6"#, 21),
-            ("emails[type eq \"work\")", r#"expected "and", "or" or "]", found ")""#, 21),
-            ("emails[x[y eq 1]]", "value paths can't be nested", 8),
-            ("emails[]", r#"expected an attribute path, "(" or "not" after "[", found "]""#, 7),
-            ("name.givenName[value pr]", "can't have a sub-attribute", 14),
-            ("not a pr", r#"expected "(" after "not", found "a""#, 4),
-            ("not", r#"expected "(" after "not", found the end of the filter"#, 3),
-            ("a pr b pr", r#"expected "and", "or" or the end of the filter, found "b""#, 5),
-            ("a pr $$", r#"expected "and", "or" or the end of the filter, found "$$""#, 5),
-            ("us$er eq 1", r#"invalid attribute name "us$er""#, 0),
-            ("a.b.c pr", r#"invalid sub-attribute name "b.c""#, 2),
-            ("a. pr", r#"invalid sub-attribute name """#, 2),
-            (".a pr", r#"expected an attribute path, "(" or "not", found ".a""#, 0),
-            (":a pr", r#"expected a schema URN before ":" in ":a""#, 0),
-            ("urn:x: pr", r#"expected an attribute name in "urn:x:""#, 6),
-            ("urn:x:2.0 pr", r#"invalid attribute name "2""#, 6),
-            ("x eq \"bad \\q escape\"", "invalid string \"bad \\q escape\": invalid escape", 5),
-            ("x eq \"raw\ttab\"", "invalid string", 5),
-            ("é eq 1", r#"invalid attribute name "é""#, 0),
-            ("ü pr and x eqq 1", r#"invalid attribute name "ü""#, 0),
-            ("x eq 1 and yé eqq 1", r#"invalid attribute name "yé""#, 11),
-            ("x eq 1 and y eqq 1", r#"unknown operator "eqq""#, 13),
-            ("x eq 'y'", r#"expected a value after "eq", found "'y'" (strings take double quotes)"#, 5),
-            ("title pr \"x\"", r#"expected "and", "or" or the end of the filter, found the string "x""#, 9),
-            ("{\"a\":1}", r#"invalid attribute name "{""#, 0),
-        ] {
-            let err = parse_filter(input).unwrap_err();
-            assert!(err.message.contains(message), "{input}: {err}");
-            assert_eq!(err.position, position, "{input}: {err}");
-        }
-    }
-
-    #[test]
-    fn errors_display_their_position() {
-        let err = parse_filter("userName eqq \"x\"").unwrap_err();
-        assert_eq!(err.to_string(), r#"unknown operator "eqq" (at character 9)"#);
-        // Positions count characters, not bytes.
-        assert_eq!(parse_filter("x eq \"日本\" and y eqq 1").unwrap_err().position, 16);
-    }
-
-    #[test]
-    fn overlong_input_is_rejected() {
-        let ok = format!("x eq \"{}\"", "a".repeat(MAX_FILTER_LEN - 7));
-        assert_eq!(ok.len(), MAX_FILTER_LEN);
-        assert!(parse_filter(&ok).is_ok());
-        let long = format!("x eq \"{}\"", "a".repeat(MAX_FILTER_LEN - 6));
-        let err = parse_filter(&long).unwrap_err();
-        assert!(err.message.contains("longer than 4096 bytes"), "{err}");
-    }
-
-    #[test]
-    fn nesting_is_limited() {
-        let parens = |n: usize| format!("{}a pr{}", "(".repeat(n), ")".repeat(n));
-        let nots = |n: usize| format!("{}a pr{}", "not (".repeat(n), ")".repeat(n));
-        assert_eq!(parse_filter(&parens(MAX_DEPTH)).unwrap(), pr("a"));
-        assert_eq!(parse_filter(&nots(MAX_DEPTH - 1)).unwrap().depth(), MAX_DEPTH);
-        for (case, input, position) in [
-            ("33 parentheses", parens(MAX_DEPTH + 1), MAX_DEPTH),
-            ("40 parentheses", parens(40), MAX_DEPTH),
-            ("32 nots", nots(MAX_DEPTH), 0),
-            ("40 unclosed parentheses", "(".repeat(40), MAX_DEPTH),
-            ("1000 unclosed nots", "not(".repeat(1000), 4 * MAX_DEPTH),
-        ] {
-            let err = parse_filter(&input).unwrap_err();
-            assert_eq!(err.message, "nested more than 32 levels deep", "{case}");
-            assert_eq!(err.position, position, "{case}: {err}");
-        }
-        // Past the length limit too, the parser stops at the limit instead of recursing on.
-        for (case, input, position) in
-            [("1000 nots", nots(1000), 5 * MAX_DEPTH), ("100000 parentheses", parens(100_000), MAX_DEPTH)]
-        {
-            let err = whole_filter(Parser::new(&input, "filter").unwrap()).unwrap_err();
-            assert_eq!(
-                (err.message.as_str(), err.position),
-                ("nested more than 32 levels deep", position),
-                "{case}"
-            );
-        }
-        assert!(parse_filter(&nots(1000)).unwrap_err().message.contains("longer than"));
-        // An and/or chain deepens the tree by one per operator.
-        let chain = |n: usize| vec!["a pr"; n].join(" or ");
-        assert_eq!(parse_filter(&chain(MAX_DEPTH)).unwrap().depth(), MAX_DEPTH);
-        assert!(parse_filter(&chain(MAX_DEPTH + 1)).is_err());
-        let value_paths = format!("{}emails[a pr]{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
-        assert!(parse_filter(&value_paths).unwrap_err().message.starts_with("nested more than"));
-    }
-
-    #[test]
-    fn depth_counts_levels() {
-        for (input, depth) in [
-            ("a pr", 1),
-            ("(((a pr)))", 1),
-            ("a pr and b pr", 2),
-            ("a pr or b pr and c pr", 3),
-            ("not (a pr)", 2),
-            ("emails[type eq \"work\" and value pr]", 3),
-            ("x pr or not (emails[a pr])", 4),
-        ] {
-            assert_eq!(parse_filter(input).unwrap().depth(), depth, "{input}");
-        }
-    }
-
-    #[test]
-    fn attribute_names_follow_the_abnf() {
-        for (name, valid) in [
-            ("userName", true),
-            ("x", true),
-            ("x-y_z9", true),
-            ("", false),
-            ("9lives", false),
-            ("-x", false),
-            ("_x", false),
-            ("a.b", false),
-            ("a:b", false),
-            ("$ref", false),
-            ("é", false),
-            ("a b", false),
-        ] {
-            assert_eq!(is_valid_attr_name(name), valid, "{name}");
-        }
-    }
-
-    #[test]
-    fn attr_paths_match_ignoring_case_and_schema() {
-        let filter = parse_filter(&format!("{USER}:USERNAME eq \"x\"")).unwrap();
-        let Filter::Compare { path, .. } = filter else { panic!("{filter:?}") };
-        assert!(path.matches("userName"));
-        assert!(path.matches("username"));
-        assert!(!path.matches("name"));
-        assert_eq!(path.schema.as_deref(), Some(USER));
-    }
-}
+mod tests;

@@ -31,7 +31,9 @@ pub fn check_filter(attr: &'static Attr, filter: &Filter) -> Result<(), ApiError
             }
             Ok(())
         }
-        Filter::And(a, b) | Filter::Or(a, b) => check_filter(attr, a).and_then(|()| check_filter(attr, b)),
+        Filter::And(operands) | Filter::Or(operands) => {
+            operands.iter().try_for_each(|operand| check_filter(attr, operand))
+        }
         Filter::Not(inner) => check_filter(attr, inner),
         Filter::ValuePath { .. } => Err(invalid("invalidFilter", attr.name, "value paths can't be nested")),
     }
@@ -45,8 +47,8 @@ pub fn matches(attr: &'static Attr, filter: &Filter, element: &Value) -> bool {
         Filter::Compare { path, op, value } => {
             field(path).is_some_and(|(sub, v)| compare(sub, v, *op, value))
         }
-        Filter::And(a, b) => matches(attr, a, element) && matches(attr, b, element),
-        Filter::Or(a, b) => matches(attr, a, element) || matches(attr, b, element),
+        Filter::And(operands) => operands.iter().all(|operand| matches(attr, operand, element)),
+        Filter::Or(operands) => operands.iter().any(|operand| matches(attr, operand, element)),
         Filter::Not(inner) => !matches(attr, inner, element),
         Filter::ValuePath { .. } => false,
     }
@@ -94,7 +96,7 @@ pub fn element_from_eq(attr: &'static Attr, filter: &Filter) -> Result<Option<Va
     let mut stack = vec![filter];
     while let Some(filter) = stack.pop() {
         match filter {
-            Filter::And(a, b) => stack.extend([a.as_ref(), b.as_ref()]),
+            Filter::And(operands) => stack.extend(operands),
             Filter::Compare { path, op: CompareOp::Eq, value } => {
                 let Some(sub) = filter_sub(attr, path) else { return Ok(None) };
                 let value = match value {
