@@ -340,6 +340,12 @@ impl Sql {
             (Resource::Users, "active") => return Ok(Target::Active),
             (Resource::Users, "password") => return Err(unknown()),
             (Resource::Users, "groups") => return Ok(Target::Teams { attr, sub: sub_def }),
+            // Filled on reads from the manager's own record, never stored with this one.
+            (Resource::Users, "manager") if sub_def.is_some_and(|d| d.name == "displayName") => {
+                return Err(invalid_filter(
+                    "`manager.displayName` is computed on reads; filter on `manager.value`",
+                ));
+            }
             (Resource::Groups, "displayName") => {
                 return Ok(Target::Key { expr: "\"teams\".\"name_key\"".into() });
             }

@@ -51,6 +51,7 @@ fn known_attributes_become_sql_and_unknown_ones_are_invalid_filters() {
         "groups[nope eq \"x\"]",
         "emails[type eq \"work\"].nope eq \"x\"",
         "emails[type eq \"work\"].primary gt true",
+        "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager.displayName eq \"Boss\"",
     ];
     for filter in bad {
         let err = sql(DatabaseBackend::Sqlite, Resource::Users, filter).expect_err(filter);
