@@ -1,10 +1,11 @@
 //! Background work. Each run is one short transaction per unit of work, safe to run on several
 //! nodes at once: the chain head lock (PostgreSQL) or the write lock (SQLite) serializes it
-//! with the writers of the same audit chain.
+//! with the writers of the same audit chain; the sign-in state purge only deletes rows that no
+//! reader can use any more.
 
 use std::time::Duration;
 
-use guildhall_entities::{audit_anchor, audit_log, org};
+use guildhall_entities::{audit_anchor, audit_log, mfa_challenge, org};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, sea_query::OnConflict,
 };
@@ -25,8 +26,33 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
                 Ok(purged) => tracing::info!(purged, "purged audit entries past their org's retention"),
                 Err(err) => tracing::warn!(error = %err, "audit retention purge failed"),
             }
+            match purge_stale_sign_in_state(&state).await {
+                Ok(0) => {}
+                Ok(purged) => {
+                    tracing::info!(purged, "purged spent MFA challenges and forgotten login throttles")
+                }
+                Err(err) => tracing::warn!(error = %err, "sign-in state purge failed"),
+            }
         }
     })
+}
+
+/// Deletes MFA challenges that can no longer be used (expired or spent) and login throttles
+/// that no longer count (unblocked and quiet for a day). Returns how many rows went.
+pub async fn purge_stale_sign_in_state(state: &AppState) -> Result<u64, ApiError> {
+    let now = state.clock.now();
+    let tx = db::begin_write(&state.writer).await?;
+    let challenges = mfa_challenge::Entity::delete_many()
+        .filter(
+            sea_orm::Condition::any()
+                .add(mfa_challenge::Column::ExpiresAt.lte(now))
+                .add(mfa_challenge::Column::UsedAt.is_not_null()),
+        )
+        .exec(&tx)
+        .await?;
+    let throttles = crate::sessions::throttle::purge_forgotten(&tx, now).await?;
+    tx.commit().await?;
+    Ok(challenges.rows_affected + throttles)
 }
 
 /// Deletes each org's audit entries older than its `data_retention_days`, keeping the last

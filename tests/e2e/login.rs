@@ -149,6 +149,26 @@ async fn unknown_emails_leave_no_throttle_rows() {
 }
 
 #[tokio::test]
+async fn forgotten_throttles_and_spent_challenges_are_purged() {
+    let server = TestServer::start().await;
+    server.signup("alice@example.com").await;
+    for _ in 0..2 {
+        assert_eq!(
+            server.login("alice@example.com", "wrong guess").await.problem(401),
+            "INVALID_CREDENTIALS"
+        );
+    }
+    let purge = || guildhall_tests::guildhall_server::jobs::purge_stale_sign_in_state(&server.server.state);
+    assert_eq!(purge().await.unwrap(), 0, "a recent failure still counts");
+    assert_eq!(login_throttle::Entity::find().count(server.db()).await.unwrap(), 1);
+    server.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(purge().await.unwrap(), 1);
+    assert_eq!(login_throttle::Entity::find().count(server.db()).await.unwrap(), 0);
+    // The account signs in as before.
+    server.login("alice@example.com", PASSWORD).await.expect(200);
+}
+
+#[tokio::test]
 async fn login_rejects_bad_input() {
     let server = TestServer::start().await;
     for (case, body, field) in [

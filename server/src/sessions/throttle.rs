@@ -22,7 +22,7 @@ use crate::{
 const FREE_FAILURES: i32 = 3;
 const MAX_DELAY: Duration = Duration::minutes(15);
 /// A pair whose last failure is this old starts counting again from zero.
-const FORGET_AFTER: Duration = Duration::hours(24);
+pub const FORGET_AFTER: Duration = Duration::hours(24);
 
 /// How many failures lock a pair, and for how long.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -99,6 +99,20 @@ pub fn blocked(row: &login_throttle::Model, now: DateTime<Utc>, policy: Policy) 
     } else {
         ApiError::rate_limited("LOGIN_THROTTLED", "too many failed sign-ins; retry after a pause", seconds)
     })
+}
+
+/// Deletes the pairs nothing remembers any more: unblocked and quiet for `FORGET_AFTER`.
+pub async fn purge_forgotten<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    let removed = login_throttle::Entity::delete_many()
+        .filter(login_throttle::Column::LastFailureAt.lte(now - FORGET_AFTER))
+        .filter(
+            sea_orm::Condition::any()
+                .add(login_throttle::Column::BlockedUntil.is_null())
+                .add(login_throttle::Column::BlockedUntil.lte(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok(removed.rows_affected)
 }
 
 /// The client a failure is counted against: the peer address.
