@@ -177,7 +177,17 @@ async fn squatters_password_dies_when_the_verified_domain_org_provisions_the_add
         "INVALID_CREDENTIALS"
     );
     let token = server.token_mailed_to("cfo@victimcorp.test", "gh_ver_").unwrap();
-    server.anon().post("/api/v1/auth/verify-email", &json!({ "token": token })).await.expect(200);
+    let verify = |password: Value| {
+        let body = json!({ "token": token, "password": password });
+        let anon = server.anon();
+        async move { anon.post("/api/v1/auth/verify-email", &body).await }
+    };
+    // The link alone, or with another password, sets nothing.
+    let bare = verify(Value::Null).await;
+    assert_eq!((bare.problem(400).as_str(), bare.field()), ("VALIDATION_ERROR", Some("password")));
+    let wrong = verify(json!("not the one")).await;
+    assert_eq!((wrong.problem(400).as_str(), wrong.field()), ("VALIDATION_ERROR", Some("password")));
+    verify(json!("the real cfo's pw")).await.expect(200);
     let login = server.login("cfo@victimcorp.test", "the real cfo's pw").await;
     let cfo = server.with_token(login.expect(200)["access_token"].as_str().unwrap());
     cfo.get(&format!("/api/v1/orgs/{org}")).await.expect(200);
@@ -509,4 +519,47 @@ async fn narrow_role_cannot_remove_a_member_who_outranks_it() {
     assert_eq!(remove.problem(403), "PERMISSION_NOT_HELD");
     owner.get(&format!("/api/v1/orgs/{org}/members/{admin_id}")).await.expect(200);
     recruiter.delete(&format!("/api/v1/orgs/{org}/members/{member_id}")).await.expect(204);
+}
+
+#[tokio::test]
+async fn a_strangers_signup_cannot_plant_a_password_on_a_provisioned_account() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("it@corp.test").await;
+    let org = org_of(&body);
+    server.verify_domain(&owner, &org, "corp.test").await;
+    let scim = scim_client(&server, &owner, &org, json!({})).await;
+    scim.post("/scim/v2/Users", &user_body("dana@corp.test")).await.expect(201);
+    // Mallory signs up as Dana's address, hoping Dana clicks the link that arrives.
+    let planted = server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "dana@corp.test", "password": "mallory's password" }))
+        .await;
+    assert_eq!(planted.status, 202, "{}", planted.text);
+    let mail = server.mails_to("dana@corp.test").pop().unwrap();
+    assert!(mail.contains("If it was not you"), "{mail}");
+    let token = server.token_mailed_to("dana@corp.test", "gh_ver_").unwrap();
+    // Dana clicks: without Mallory's password nothing is set.
+    let clicked = server.anon().post("/api/v1/auth/verify-email", &json!({ "token": token })).await;
+    assert_eq!(clicked.problem(400), "VALIDATION_ERROR");
+    assert_eq!(
+        server.login("dana@corp.test", "mallory's password").await.problem(401),
+        "INVALID_CREDENTIALS"
+    );
+    // Dana signs up herself; the new link replaces Mallory's.
+    server
+        .anon()
+        .post("/api/v1/auth/signup", &json!({ "email": "dana@corp.test", "password": "dana's own password" }))
+        .await
+        .expect(202);
+    let token = server.token_mailed_to("dana@corp.test", "gh_ver_").unwrap();
+    server
+        .anon()
+        .post("/api/v1/auth/verify-email", &json!({ "token": token, "password": "dana's own password" }))
+        .await
+        .expect(200);
+    server.login("dana@corp.test", "dana's own password").await.expect(200);
+    assert_eq!(
+        server.login("dana@corp.test", "mallory's password").await.problem(401),
+        "INVALID_CREDENTIALS"
+    );
 }

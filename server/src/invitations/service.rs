@@ -350,8 +350,7 @@ pub async fn accept(
     let user = crate::users::service::get(&tx, principal.user_id).await?;
     let org = accept_in(&tx, now, meta, inv, &user).await?;
     // The token reached this address, so the address is the user's.
-    crate::users::service::mark_verified(&tx, &user, now).await?;
-    let user = crate::users::service::get(&tx, user.id).await?;
+    let user = crate::users::service::mark_verified(&tx, user, now).await?;
     provisioning::on_verified_address(&tx, now, meta, &user).await?;
     tx.commit().await?;
     Ok(org)

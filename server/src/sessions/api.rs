@@ -134,7 +134,9 @@ impl SessionsApi {
     }
 
     /// Confirm an email address with the token from the verification email. The account then
-    /// joins the orgs that invited it and those whose auto-join domains match.
+    /// joins the orgs that invited it, claims the identities directories made for the address,
+    /// and joins the orgs whose verified auto-join domains match. A link sent by a signup for an
+    /// account without a password also sets that password, and needs it in `password`.
     #[oai(
         path = "/api/v1/auth/verify-email",
         method = "post",
@@ -147,7 +149,9 @@ impl SessionsApi {
         meta: RequestMeta,
         body: JsonBody<VerifyEmailRequest>,
     ) -> ApiResult<Json<VerifiedEmail>> {
-        let (user, joined) = users::verification::verify(&state, &meta, body.token.trim()).await?;
+        let VerifyEmailRequest { token, password } = body.0;
+        let (user, joined) =
+            users::verification::verify(&state, &meta, token.trim(), password.as_deref()).await?;
         Ok(Json(VerifiedEmail { user: user.into(), joined: joined.into_iter().map(Into::into).collect() }))
     }
 

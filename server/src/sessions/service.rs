@@ -22,7 +22,7 @@ use crate::{
 };
 
 /// The longest password accepted (argon2 hashes any length; this bounds the work).
-pub(super) const MAX_PASSWORD: usize = 1024;
+pub const MAX_PASSWORD: usize = 1024;
 
 /// What a successful sign-in, sign-up or refresh hands back.
 pub struct SignedIn {

@@ -83,7 +83,7 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
         let tx = db::begin_write(&state.writer).await?;
         let token = users::verification::issue_claim(&tx, state, now, existing.id, hash).await?;
         tx.commit().await?;
-        users::verification::send(state, &existing.email, &token).await;
+        users::verification::send_claim(state, &existing.email, &token).await;
         return Ok(SignupOutcome::VerifyToClaim(Box::new(existing)));
     }
     let now = state.clock.now();
@@ -128,8 +128,7 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
         Some(token) => {
             let invitation = invitations::service::check_token(&tx, token, &user.email, now).await?;
             let joined = invitations::service::accept_in(&tx, now, meta, invitation, &user).await?;
-            users::service::mark_verified(&tx, &user, now).await?;
-            let verified = users::service::get(&tx, user.id).await?;
+            let verified = users::service::mark_verified(&tx, user.clone(), now).await?;
             crate::provisioning::on_verified_address(&tx, now, meta, &verified).await?;
             (joined, None)
         }

@@ -23,6 +23,9 @@ pub struct SignupRequest {
 pub struct VerifyEmailRequest {
     /// The `gh_ver_...` token from the verification email.
     pub token: String,
+    /// Only for a link sent by a signup that claims an account without a password: the
+    /// password chosen at that signup.
+    pub password: Option<String>,
 }
 
 /// The verified account and the orgs it joined (invitations, auto-join domains).

@@ -385,18 +385,19 @@ pub async fn bootstrap_admin(
     Ok(Bootstrap::Created { generated_password: generated.then_some(password) })
 }
 
-/// Records that the user proved they own their email address.
+/// Records that the user proved they own their email address; answers the account as it now is.
 pub async fn mark_verified<C: ConnectionTrait>(
     db: &C,
-    user: &user::Model,
+    mut user: user::Model,
     now: DateTime<Utc>,
-) -> Result<(), ApiError> {
+) -> Result<user::Model, ApiError> {
     if user.email_verified_at.is_none() {
         user::Entity::update_many()
             .col_expr(user::Column::EmailVerifiedAt, Expr::value(now))
             .filter(user::Column::Id.eq(user.id))
             .exec(db)
             .await?;
+        user.email_verified_at = Some(now);
     }
-    Ok(())
+    Ok(user)
 }

@@ -80,6 +80,21 @@ pub async fn send(state: &AppState, email: &str, token: &str) {
     }
 }
 
+/// The link that completes a signup for an address whose account had no password.
+pub async fn send_claim(state: &AppState, email: &str, token: &str) {
+    let body = format!(
+        "Someone signed up with this address, which already has an account made for it by an \
+         organization's directory or verified domain.\n\n\
+         If that was you, finish with this token and the password you chose, at \
+         POST /api/v1/auth/verify-email {{\"token\", \"password\"}}:\n{token}\n\n\
+         If it was not you, ignore this message: nothing changes without that password.\n"
+    );
+    let mail = Mail { to: email.to_string(), subject: "Finish signing up".into(), body };
+    if let Err(err) = state.mailer.send(mail).await {
+        tracing::warn!(error = %format!("{err:#}"), "claim email not sent");
+    }
+}
+
 /// A new link for a signed-in user whose address is not verified yet.
 pub async fn resend(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     let user = super::service::get(&state.db, user_id).await?;
@@ -144,10 +159,30 @@ pub async fn verify(
     state: &AppState,
     meta: &RequestMeta,
     token: &str,
+    password: Option<&str>,
 ) -> Result<(user::Model, Vec<ActiveOrg>), ApiError> {
     let invalid = || ApiError::validation("token", "is not a valid or current verification token");
     if !crypto::looks_like(token, crypto::EMAIL_VERIFICATION_PREFIX) {
         return Err(invalid());
+    }
+    // A link that sets a password is completed only with that password: whoever signed up
+    // must also hold the mailbox, so a stranger's signup cannot plant a password that the
+    // mailbox holder then confirms by clicking.
+    let pending = email_verification::Entity::find()
+        .filter(email_verification::Column::TokenHash.eq(crypto::digest(token)))
+        .one(&state.db)
+        .await?
+        .and_then(|f| f.pending_password_hash);
+    if let Some(pending) = pending {
+        let password = password.ok_or_else(|| {
+            ApiError::validation("password", "this link sets a password: give the one chosen at sign-up")
+        })?;
+        if password.len() > crate::sessions::service::MAX_PASSWORD {
+            return Err(ApiError::validation("password", "is not the password chosen at sign-up"));
+        }
+        if !state.passwords.verify(password, Some(&pending)).await? {
+            return Err(ApiError::validation("password", "is not the password chosen at sign-up"));
+        }
     }
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
@@ -159,7 +194,7 @@ pub async fn verify(
     if found.expires_at <= now {
         return Err(ApiError::validation("token", "has expired; ask for a new link"));
     }
-    let user = super::service::get(&tx, found.user_id).await?;
+    let mut user = super::service::get(&tx, found.user_id).await?;
     if let Some(hash) = &found.pending_password_hash
         && user.password_hash.is_none()
     {
@@ -176,8 +211,9 @@ pub async fn verify(
             AuditEvent::new(Actor::User(user.id), "user.account_claimed").target("user", user.id),
         )
         .await?;
+        user.password_hash = Some(hash.clone());
     }
-    super::service::mark_verified(&tx, &user, now).await?;
+    let user = super::service::mark_verified(&tx, user, now).await?;
     email_verification::Entity::delete_many()
         .filter(email_verification::Column::UserId.eq(user.id))
         .exec(&tx)
@@ -189,7 +225,6 @@ pub async fn verify(
         AuditEvent::new(Actor::User(user.id), "user.email_verified").target("user", user.id),
     )
     .await?;
-    let user = super::service::get(&tx, user.id).await?;
     let mut joined = crate::provisioning::on_verified_address(&tx, now, meta, &user).await?;
     joined.extend(auto_join(&tx, now, meta, &user).await?);
     tx.commit().await?;
