@@ -82,6 +82,17 @@ impl Related {
         Ok(Self { groups: HashMap::new(), manager_names: display_names(db, org_id, managers).await? })
     }
 
+    /// The same teams, the managers looked up again (after the document changed).
+    pub async fn with_managers_of<C: ConnectionTrait>(
+        self,
+        db: &C,
+        org_id: Uuid,
+        loaded: &Loaded,
+    ) -> Result<Self, ApiError> {
+        let managers: Vec<Uuid> = manager_of(&loaded.row).into_iter().collect();
+        Ok(Self { groups: self.groups, manager_names: display_names(db, org_id, managers).await? })
+    }
+
     fn groups(&self, loaded: &Loaded) -> &[(Uuid, String)] {
         self.groups.get(&loaded.row.user_id).map(Vec::as_slice).unwrap_or_default()
     }

@@ -359,7 +359,7 @@ pub async fn update(
         credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
     }
     // The manager may have changed; the teams cannot have.
-    let related = if changed_doc { Related::load(&tx, org_id, &[&loaded]).await? } else { related };
+    let related = if changed_doc { related.with_managers_of(&tx, org_id, &loaded).await? } else { related };
     tx.commit().await?;
     Ok(render(state, &loaded, &related))
 }
