@@ -7,6 +7,7 @@ pub mod audit_anchor;
 pub mod audit_log;
 pub mod email_domain;
 pub mod email_verification;
+pub mod event;
 pub mod group_role_mapping;
 pub mod instance_settings;
 pub mod invitation;
@@ -25,5 +26,7 @@ pub mod signing_key;
 pub mod team;
 pub mod team_member;
 pub mod user;
+pub mod webhook_delivery;
+pub mod webhook_endpoint;
 
 pub use sea_orm;

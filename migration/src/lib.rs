@@ -18,6 +18,8 @@ mod m20261123_000011_scim_resources;
 mod m20261203_000012_verified_domains;
 mod m20261203_000013_mfa_and_login_throttle;
 mod m20261203_000014_credential_issuers_and_unclaimed_identities;
+mod m20261203_000015_create_events;
+mod m20261203_000016_create_webhooks;
 
 pub struct Migrator;
 
@@ -39,6 +41,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000012_verified_domains::Migration),
             Box::new(m20261203_000013_mfa_and_login_throttle::Migration),
             Box::new(m20261203_000014_credential_issuers_and_unclaimed_identities::Migration),
+            Box::new(m20261203_000015_create_events::Migration),
+            Box::new(m20261203_000016_create_webhooks::Migration),
         ]
     }
 }

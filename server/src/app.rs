@@ -13,6 +13,7 @@ use tokio::{sync::oneshot, task::JoinHandle};
 use crate::{
     AppState,
     audit::api::AuditApi,
+    changes::api::EventsApi,
     clock::SharedClock,
     config::Config,
     crypto::MasterKey,
@@ -41,6 +42,7 @@ use crate::{
     teams::api::TeamsApi,
     tokens::api::TokensApi,
     users::api::UsersApi,
+    webhooks::api::WebhooksApi,
 };
 
 #[derive(Tags)]
@@ -65,6 +67,10 @@ pub enum Tag {
     Domains,
     /// The org's hash-chained audit log.
     Audit,
+    /// Domain events: read by cursor, and the catalog of their types and payloads.
+    Events,
+    /// Webhook endpoints, their deliveries, tests and replays.
+    Webhooks,
     /// SCIM 2.0 provisioning (RFC 7644) and its tokens.
     Scim,
     /// Instance users (instance admins only).
@@ -142,6 +148,7 @@ apis!(
     DomainsApi,
     ServiceAccountsApi,
     AuditApi,
+    (EventsApi, WebhooksApi),
     (
         ScimTokensApi,
         ScimDiscoveryApi,
@@ -224,8 +231,10 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     let keys = KeyStore::new(database.clone(), master, clock.clone(), overlap);
     keys.init().await.map_err(api_to_anyhow)?;
     let mailer = crate::mail::Mailer::new(&config.mail, &config.data_dir)?;
+    let outbound = crate::outbound::Outbound::new(&config.outbound)?;
     Ok(AppState {
         mailer,
+        outbound,
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),
@@ -270,6 +279,7 @@ pub struct RunningServer {
     shutdown: Option<oneshot::Sender<()>>,
     handle: JoinHandle<std::io::Result<()>>,
     jobs: JoinHandle<()>,
+    webhooks: JoinHandle<()>,
 }
 
 impl RunningServer {
@@ -289,6 +299,7 @@ impl RunningServer {
             state.clone(),
             std::time::Duration::from_secs(state.config.jobs_interval_seconds),
         );
+        let webhooks = crate::webhooks::worker::spawn(state.clone());
         let app = routes(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let handle = tokio::spawn(async move {
@@ -302,11 +313,12 @@ impl RunningServer {
                 )
                 .await
         });
-        Ok(Self { addr, state, shutdown: Some(tx), handle, jobs })
+        Ok(Self { addr, state, shutdown: Some(tx), handle, jobs, webhooks })
     }
 
     pub async fn stop(mut self) -> std::io::Result<()> {
         self.jobs.abort();
+        self.webhooks.abort();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

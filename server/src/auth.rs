@@ -11,7 +11,9 @@ use crate::{
     audit::Actor,
     crypto,
     error::ApiError,
+    http::RequestMeta,
     permissions::{self, Permission, PermissionSet},
+    scope::{OrgId, Scope},
     sessions, tokens,
 };
 
@@ -114,13 +116,27 @@ async fn authenticate(req: &Request, bearer: Bearer) -> poem::Result<Principal> 
 /// Permissions come from the caller's current role in the database.
 #[derive(Clone, Debug)]
 pub struct OrgContext {
+    scope: Scope,
     org: guildhall_entities::org::Model,
     principal: Principal,
     role: String,
     permissions: PermissionSet,
 }
 
+/// The context is the request's [`Scope`]: `scoped(&ctx)` and `changes::record(tx, &ctx, ..)`.
+impl std::ops::Deref for OrgContext {
+    type Target = Scope;
+
+    fn deref(&self) -> &Scope {
+        &self.scope
+    }
+}
+
 impl OrgContext {
+    pub fn scope(&self) -> &Scope {
+        &self.scope
+    }
+
     pub fn org_id(&self) -> Uuid {
         self.org.id
     }
@@ -142,7 +158,7 @@ impl OrgContext {
     }
 
     pub fn actor(&self) -> Actor {
-        self.principal.actor()
+        self.scope.actor()
     }
 
     pub fn is_owner(&self) -> bool {
@@ -173,7 +189,12 @@ impl OrgContext {
     }
 
     /// Resolves `org_ref` (id or slug) for `principal`.
-    pub async fn resolve(state: &AppState, principal: Principal, org_ref: &str) -> Result<Self, ApiError> {
+    pub async fn resolve(
+        state: &AppState,
+        meta: RequestMeta,
+        principal: Principal,
+        org_ref: &str,
+    ) -> Result<Self, ApiError> {
         use guildhall_entities::{membership, org};
         use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
@@ -205,7 +226,8 @@ impl OrgContext {
             return Err(crate::mfa::policy::mfa_required());
         }
         let permissions = crate::roles::service::permissions_of(&state.db, org.id, &member.role).await?;
-        Ok(Self { org, principal, role: member.role, permissions })
+        let scope = Scope::new(OrgId::of(&org), principal.actor(), meta, state.clock.clone());
+        Ok(Self { scope, org, principal, role: member.role, permissions })
     }
 }
 
@@ -247,7 +269,8 @@ impl<'a> poem_openapi::ApiExtractor<'a> for OrgContext {
         let state = req
             .data::<AppState>()
             .ok_or_else(|| ApiError::internal(anyhow::anyhow!("app state missing from request")))?;
-        Ok(OrgContext::resolve(state, auth.0, &org_ref).await?)
+        let meta = req.extensions().get::<RequestMeta>().cloned().unwrap_or_default();
+        Ok(OrgContext::resolve(state, meta, auth.0, &org_ref).await?)
     }
 }
 
@@ -257,38 +280,3 @@ impl<'a> poem_openapi::ApiExtractor<'a> for OrgContext {
 pub mod tenant {
     pub type Path = super::OrgContext;
 }
-
-/// Entities whose rows belong to one org.
-pub trait OrgScoped: sea_orm::EntityTrait {
-    fn org_column() -> Self::Column;
-}
-
-/// The start of every read of org data: the entity's rows in the context's org, and no others.
-pub fn scoped<E: OrgScoped>(ctx: &OrgContext) -> sea_orm::Select<E> {
-    use sea_orm::{ColumnTrait, QueryFilter};
-    E::find().filter(E::org_column().eq(ctx.org_id()))
-}
-
-macro_rules! org_scoped {
-    ($($module:ident),*) => {$(
-        impl OrgScoped for guildhall_entities::$module::Entity {
-            fn org_column() -> Self::Column {
-                guildhall_entities::$module::Column::OrgId
-            }
-        }
-    )*};
-}
-
-org_scoped!(
-    membership,
-    role,
-    api_token,
-    audit_log,
-    team,
-    team_member,
-    email_domain,
-    invitation,
-    scim_token,
-    scim_user,
-    group_role_mapping
-);

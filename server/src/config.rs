@@ -58,6 +58,9 @@ pub struct Config {
     pub instance: InstanceDefaults,
     pub mail: MailConfig,
     pub dns: DnsConfig,
+    pub events: EventsConfig,
+    pub outbound: OutboundConfig,
+    pub webhooks: WebhooksConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -133,6 +136,50 @@ pub struct DnsConfig {
     pub resolver: String,
 }
 
+/// The outbox of domain events, read through the Events API and delivered by webhooks.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EventsConfig {
+    /// How long events stay readable through `GET /api/v1/orgs/{org}/events`.
+    pub retention_days: u32,
+}
+
+/// Outbound HTTP (webhooks, IdP discovery, metadata): what it may reach.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboundConfig {
+    /// Allow private, loopback and link-local targets (off: such targets are refused).
+    pub allow_private_networks: bool,
+    /// Allow plain `http://` targets (off: https only).
+    pub allow_http: bool,
+}
+
+/// Webhook delivery.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksConfig {
+    /// How long one delivery attempt may take.
+    pub timeout_seconds: u64,
+    /// How often the delivery worker looks for due attempts, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Attempts one worker sends at once.
+    pub concurrency: usize,
+    /// An endpoint failing without a success for this long is disabled.
+    pub disable_after_hours: u32,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        Self { timeout_seconds: 15, poll_interval_ms: 250, concurrency: 16, disable_after_hours: 5 * 24 }
+    }
+}
+
+impl Default for EventsConfig {
+    fn default() -> Self {
+        Self { retention_days: 30 }
+    }
+}
+
 impl DnsConfig {
     /// The configured resolver, or `None` for the system's. Validated at start-up.
     pub fn resolver_addr(&self) -> Option<SocketAddr> {
@@ -158,6 +205,9 @@ impl Default for Config {
             instance: InstanceDefaults::default(),
             mail: MailConfig::default(),
             dns: DnsConfig::default(),
+            events: EventsConfig::default(),
+            outbound: OutboundConfig::default(),
+            webhooks: WebhooksConfig::default(),
         }
     }
 }
@@ -371,6 +421,21 @@ impl Config {
         if !matches!(self.mail.smtp_security.as_str(), "starttls" | "tls" | "none") {
             return Err(ConfigError::new("mail.smtp_security", "must be starttls, tls or none"));
         }
+        if !(1..=60).contains(&self.webhooks.timeout_seconds) {
+            return Err(ConfigError::new("webhooks.timeout_seconds", "must be 1..=60"));
+        }
+        if !(10..=60_000).contains(&self.webhooks.poll_interval_ms) {
+            return Err(ConfigError::new("webhooks.poll_interval_ms", "must be 10..=60000"));
+        }
+        if !(1..=256).contains(&self.webhooks.concurrency) {
+            return Err(ConfigError::new("webhooks.concurrency", "must be 1..=256"));
+        }
+        if self.webhooks.disable_after_hours == 0 {
+            return Err(ConfigError::new("webhooks.disable_after_hours", "must be at least 1"));
+        }
+        if !(1..=3650).contains(&self.events.retention_days) {
+            return Err(ConfigError::new("events.retention_days", "must be 1..=3650"));
+        }
         if !self.dns.resolver.is_empty() && self.dns.resolver.parse::<SocketAddr>().is_err() {
             return Err(ConfigError::new(
                 "dns.resolver",
@@ -410,6 +475,9 @@ const SECTIONS: &[(&str, &[&str])] = &[
         &["transport", "from", "smtp_host", "smtp_port", "smtp_username", "smtp_password", "smtp_security"],
     ),
     ("dns", &["resolver"]),
+    ("events", &["retention_days"]),
+    ("outbound", &["allow_private_networks", "allow_http"]),
+    ("webhooks", &["timeout_seconds", "poll_interval_ms", "concurrency", "disable_after_hours"]),
 ];
 
 const TOP_LEVEL: &[&str] = &[

@@ -6,21 +6,25 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
 use guildhall_entities::{api_token, group_role_mapping, membership, scim_token, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Actor, AuditEvent},
+    changes::{
+        self, Event,
+        catalog::{ScimTokenRevoked, ServiceAccountTokenRevoked},
+    },
     error::ApiError,
-    http::RequestMeta,
     orgs::MembershipStatus,
     permissions::{self, Permission, PermissionSet},
     roles,
+    scope::{OrgId, Origin, Scope},
     users::UserStatus,
 };
+
+/// The `reason` of a credential revoked because its issuer no longer backs it.
+const ISSUER_LOST_RIGHTS: &str = "issuer_lost_rights";
 
 /// A role and what it grants, for standing comparisons.
 #[derive(Clone, Debug)]
@@ -99,13 +103,8 @@ async fn standing_of<C: ConnectionTrait>(
 /// Revokes every credential in the org whose issuer no longer stands high enough for it, with
 /// an audit entry each. Call it in the transaction of any change to roles, members, mappings or
 /// accounts.
-pub async fn reconcile<C: ConnectionTrait>(
-    db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
-    actor: Actor,
-    org_id: Uuid,
-) -> Result<(), ApiError> {
+pub async fn reconcile<C: ConnectionTrait>(db: &C, scope: &Scope) -> Result<(), ApiError> {
+    let org_id = scope.org_id();
     let mut standings = HashMap::new();
     let scim_tokens = scim_token::Entity::find()
         .filter(scim_token::Column::OrgId.eq(org_id))
@@ -121,18 +120,13 @@ pub async fn reconcile<C: ConnectionTrait>(
                 continue;
             }
             scim_token::Entity::delete_by_id(token.id).exec(db).await?;
-            audit::record(
-                db,
-                now,
-                meta,
-                AuditEvent::new(actor, "scim.token.revoked")
-                    .org(org_id)
-                    .target("scim_token", token.id)
-                    .details(
-                        json!({ "reason": "issuer_lost_rights", "issuer": issuer, "tokens_revoked": 1 }),
-                    ),
-            )
-            .await?;
+            let revoked = ScimTokenRevoked {
+                token_id: Some(token.id),
+                tokens_revoked: 1,
+                reason: Some(ISSUER_LOST_RIGHTS.into()),
+                issuer: Some(issuer),
+            };
+            changes::record(db, scope, Event::ScimTokenRevoked(revoked)).await?;
         }
     }
     let minted = api_token::Entity::find()
@@ -152,21 +146,14 @@ pub async fn reconcile<C: ConnectionTrait>(
             continue;
         }
         api_token::Entity::delete_by_id(token.id).exec(db).await?;
-        audit::record(
-            db,
-            now,
-            meta,
-            AuditEvent::new(actor, "service_account.token_revoked")
-                .org(org_id)
-                .target("service_account", token.user_id)
-                .details(json!({
-                    "token_id": token.id,
-                    "name": token.name,
-                    "reason": "issuer_lost_rights",
-                    "issuer": issuer,
-                })),
-        )
-        .await?;
+        let revoked = ServiceAccountTokenRevoked {
+            service_account_id: token.user_id,
+            token_id: token.id,
+            name: token.name,
+            reason: Some(ISSUER_LOST_RIGHTS.into()),
+            issuer: Some(issuer),
+        };
+        changes::record(db, scope, Event::ServiceAccountTokenRevoked(revoked)).await?;
     }
     Ok(())
 }
@@ -174,13 +161,11 @@ pub async fn reconcile<C: ConnectionTrait>(
 /// [`reconcile`] in every org `user_id` belongs to, after a change to their account.
 pub async fn reconcile_orgs_of<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
-    actor: Actor,
+    origin: &Origin,
     org_ids: &[Uuid],
 ) -> Result<(), ApiError> {
     for org_id in org_ids {
-        reconcile(db, now, meta, actor, *org_id).await?;
+        reconcile(db, &origin.in_org(OrgId::stored(*org_id))).await?;
     }
     Ok(())
 }

@@ -26,6 +26,11 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
                 Ok(purged) => tracing::info!(purged, "purged audit entries past their org's retention"),
                 Err(err) => tracing::warn!(error = %err, "audit retention purge failed"),
             }
+            match crate::changes::service::purge_expired(&state, state.clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "purged events past the event retention"),
+                Err(err) => tracing::warn!(error = %err, "event retention purge failed"),
+            }
             match purge_stale_sign_in_state(&state).await {
                 Ok(0) => {}
                 Ok(purged) => {

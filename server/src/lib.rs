@@ -11,6 +11,7 @@
 pub mod app;
 pub mod audit;
 pub mod auth;
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod credentials;
@@ -28,17 +29,20 @@ pub mod mail;
 pub mod members;
 pub mod mfa;
 pub mod orgs;
+pub mod outbound;
 pub mod paging;
 pub mod passwords;
 pub mod permissions;
 pub mod provisioning;
 pub mod roles;
 pub mod scim;
+pub mod scope;
 pub mod service_accounts;
 pub mod sessions;
 pub mod teams;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -58,4 +62,6 @@ pub struct AppState {
     pub passwords: Arc<passwords::PasswordHasher>,
     pub metrics: Arc<http::Metrics>,
     pub mailer: mail::Mailer,
+    /// The one client for outbound HTTP.
+    pub outbound: outbound::Outbound,
 }

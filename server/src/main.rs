@@ -10,6 +10,7 @@ use guildhall_server::{
     config::{Config, LogFormat, Overrides},
     db,
     http::RequestMeta,
+    scope::Origin,
     users::service::Bootstrap,
 };
 
@@ -161,11 +162,13 @@ async fn run() -> anyhow::Result<()> {
         Command::Keys { command: KeysCommand::Rotate } => {
             let config = load_config(&cli.global)?;
             let state = app::build_state(config, clock).await?;
-            let meta = RequestMeta::system("cli");
+            let origin = Origin::new(
+                guildhall_server::audit::Actor::System,
+                RequestMeta::system("cli"),
+                state.clock.clone(),
+            );
             let kid =
-                guildhall_server::keys::api::rotate(&state, guildhall_server::audit::Actor::System, &meta)
-                    .await
-                    .map_err(app::api_to_anyhow)?;
+                guildhall_server::keys::api::rotate(&state, &origin).await.map_err(app::api_to_anyhow)?;
             println!("new signing key: {kid}");
         }
         Command::Admin { command: AdminCommand::Create { email, password } } => {

@@ -19,6 +19,7 @@ pub enum Permission {
     ScimManage,
     TokensManage,
     AuditRead,
+    EventsRead,
     WebhooksManage,
     PluginsManage,
 }
@@ -38,6 +39,7 @@ const NAMES: &[(Permission, &str)] = &[
     (Permission::ScimManage, "scim:manage"),
     (Permission::TokensManage, "tokens:manage"),
     (Permission::AuditRead, "audit:read"),
+    (Permission::EventsRead, "events:read"),
     (Permission::WebhooksManage, "webhooks:manage"),
     (Permission::PluginsManage, "plugins:manage"),
 ];

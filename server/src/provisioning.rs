@@ -15,17 +15,20 @@
 use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, org, scim_user, team_member, user};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
+    changes::{
+        self, Event,
+        catalog::{MemberIdentityClaimed, UserCredentialsRevoked},
+    },
     domains,
     error::{ApiError, ErrorKind},
-    http::RequestMeta,
     members::service::check_capacity,
     orgs::service::insert_membership,
     permissions, roles,
+    scope::{OrgId, Origin, Scope},
     users::{self, UserStatus},
 };
 
@@ -69,13 +72,10 @@ pub fn consent_required() -> ApiError {
 /// Makes `account` a member of `org` with `role` (a custom role deleted meanwhile falls back
 /// to `member`), after checking the consent and the org's rules. An unverified account taken in
 /// through a verified domain loses its password and sessions first. The caller records the
-/// join in the audit log, in the same transaction.
-#[allow(clippy::too_many_arguments)]
+/// join in the audit log, in the same transaction. `scope` is `org`'s.
 pub async fn admit<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
-    actor: Actor,
+    scope: &Scope,
     org: &org::Model,
     account: &user::Model,
     role: &str,
@@ -108,10 +108,10 @@ pub async fn admit<C: ConnectionTrait>(
         && account.email_verified_at.is_none()
         && account.password_hash.is_some()
     {
-        take_over(db, now, meta, actor, org, account).await?;
+        take_over(db, scope, account).await?;
     }
     let role = if roles::service::exists(db, org.id, role).await? { role } else { permissions::MEMBER };
-    Ok(JoinOutcome::Joined(insert_membership(db, now, org.id, account.id, role).await?))
+    Ok(JoinOutcome::Joined(insert_membership(db, scope.now(), org.id, account.id, role).await?))
 }
 
 /// The account a directory (SCIM, and next an IdP) means by `email` in `org`, created if need
@@ -179,14 +179,8 @@ async fn insert_identity<C: ConnectionTrait>(
 
 /// The pre-hijacking defence: an unverified account holding an address in a domain the org
 /// has verified was never proved to be its holder's, so its password, sessions and tokens go.
-async fn take_over<C: ConnectionTrait>(
-    db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
-    actor: Actor,
-    org: &org::Model,
-    holder: &user::Model,
-) -> Result<(), ApiError> {
+async fn take_over<C: ConnectionTrait>(db: &C, scope: &Scope, holder: &user::Model) -> Result<(), ApiError> {
+    let now = scope.now();
     user::Entity::update_many()
         .col_expr(user::Column::PasswordHash, Expr::value(Option::<String>::None))
         .col_expr(user::Column::UpdatedAt, Expr::value(now))
@@ -194,24 +188,15 @@ async fn take_over<C: ConnectionTrait>(
         .exec(db)
         .await?;
     users::service::revoke_credentials(db, holder.id, now, "verified_domain_takeover").await?;
-    let details = json!({ "email": holder.email, "reason": "unverified account in a verified domain" });
-    audit::record(
-        db,
-        now,
-        meta,
-        AuditEvent::new(actor, "user.credentials_revoked")
-            .org(org.id)
-            .target("user", holder.id)
-            .details(details.clone()),
-    )
-    .await?;
-    audit::record(
-        db,
-        now,
-        meta,
-        AuditEvent::new(actor, "user.credentials_revoked").target("user", holder.id).details(details),
-    )
-    .await
+    let revoked = || {
+        Event::UserCredentialsRevoked(UserCredentialsRevoked {
+            user_id: holder.id,
+            email: holder.email.clone(),
+            reason: "unverified account in a verified domain".into(),
+        })
+    };
+    changes::record(db, scope, revoked()).await?;
+    changes::record_instance(db, scope.origin(), revoked()).await
 }
 
 /// Gives an identity of the org's own the address its directory now sends: inside the org's
@@ -256,10 +241,10 @@ pub async fn readdress<C: ConnectionTrait>(
 /// in an org the account is already a member of stays unclaimed.
 pub async fn claim_identities<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     account: &user::Model,
 ) -> Result<(), ApiError> {
+    let now = origin.now();
     if account.email_verified_at.is_none() || account.kind != users::service::KIND_HUMAN {
         return Ok(());
     }
@@ -297,16 +282,13 @@ pub async fn claim_identities<C: ConnectionTrait>(
             .exec(db)
             .await?;
         user::Entity::delete_by_id(identity.id).exec(db).await?;
-        audit::record(
-            db,
-            now,
-            meta,
-            AuditEvent::new(Actor::User(account.id), "member.identity_claimed")
-                .org(org_id)
-                .target("user", account.id)
-                .details(json!({ "email": account.email, "identity": identity.id })),
-        )
-        .await?;
+        let scope = origin.as_actor(Actor::User(account.id)).in_org(OrgId::stored(org_id));
+        let claimed = MemberIdentityClaimed {
+            user_id: account.id,
+            email: account.email.clone(),
+            identity: identity.id,
+        };
+        changes::record(db, &scope, Event::MemberIdentityClaimed(claimed)).await?;
     }
     Ok(())
 }
@@ -315,12 +297,11 @@ pub async fn claim_identities<C: ConnectionTrait>(
 /// directories made for it, and the invitations sent to it.
 pub async fn on_verified_address<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     account: &user::Model,
 ) -> Result<Vec<crate::orgs::ActiveOrg>, ApiError> {
-    claim_identities(db, now, meta, account).await?;
-    crate::invitations::service::accept_pending_for(db, now, meta, account).await
+    claim_identities(db, origin, account).await?;
+    crate::invitations::service::accept_pending_for(db, origin, account).await
 }
 
 /// True when `err` is a rule saying no (not a failure), so batch joins skip and go on.

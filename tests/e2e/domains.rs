@@ -182,7 +182,7 @@ async fn domain_is_verified_by_its_dns_txt_record() {
     let entries = log.expect(200)["data"].as_array().unwrap().clone();
     let actions: Vec<&str> = entries.iter().map(|e| e["action"].as_str().unwrap()).collect();
     assert_eq!(actions, ["email_domain.verified", "email_domain.added"]);
-    assert_eq!(entries[0]["details"], json!({ "method": "dns" }));
+    assert_eq!(entries[0]["details"], json!({ "domain": "acme.test", "method": "dns" }));
     assert_eq!(entries[0]["target"], json!({ "type": "email_domain", "id": "acme.test" }));
 
     // A verified domain can still be removed.

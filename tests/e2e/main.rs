@@ -4,6 +4,7 @@
 mod audit;
 mod domains;
 mod errors;
+mod events;
 mod instance;
 mod invitations;
 mod jwt_interop;
@@ -29,3 +30,4 @@ mod teams;
 mod tokens;
 mod trust;
 mod users;
+mod webhooks;

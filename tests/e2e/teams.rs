@@ -93,9 +93,15 @@ async fn owners_create_list_rename_and_delete_teams() {
     assert_eq!(actions, ["team.deleted", "team.updated", "team.updated", "team.created"]);
     assert_eq!(entries[0]["target"], json!({ "type": "team", "id": id }));
     assert_eq!(entries[0]["details"]["name"], "Infrastructure");
-    assert_eq!(entries[1]["details"], json!({ "external_id": { "from": "00g1", "to": null } }));
-    assert_eq!(entries[2]["details"], json!({ "name": { "from": "Platform", "to": "Infrastructure" } }));
-    assert_eq!(entries[3]["details"], json!({ "name": "Platform", "external_id": "00g1" }));
+    assert_eq!(
+        entries[1]["details"],
+        json!({ "team_id": id, "external_id": { "from": "00g1", "to": null } })
+    );
+    assert_eq!(
+        entries[2]["details"],
+        json!({ "team_id": id, "name": { "from": "Platform", "to": "Infrastructure" } })
+    );
+    assert_eq!(entries[3]["details"], json!({ "team_id": id, "name": "Platform", "external_id": "00g1" }));
     assert_eq!(entries[3]["actor"]["id"], body["user"]["id"]);
 }
 
@@ -151,7 +157,7 @@ async fn adding_a_member_is_idempotent_and_counted() {
         ]
     );
     let removed = &team_audit(&owner, &org).await[0];
-    assert_eq!(removed["details"], json!({ "user_id": bob, "email": "bob@example.com" }));
+    assert_eq!(removed["details"], json!({ "team_id": team, "user_id": bob, "email": "bob@example.com" }));
     assert_eq!(removed["target"], json!({ "type": "team", "id": team }));
 }
 

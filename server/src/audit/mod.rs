@@ -52,9 +52,9 @@ impl Actor {
     }
 }
 
-/// One thing that happened, built with a few chained calls.
+/// One entry to append, built by `changes` from a catalog event.
 #[derive(Clone, Debug)]
-pub struct AuditEvent {
+pub(crate) struct AuditEvent {
     actor: Actor,
     action: &'static str,
     org_id: Option<Uuid>,
@@ -63,34 +63,35 @@ pub struct AuditEvent {
 }
 
 impl AuditEvent {
-    pub fn new(actor: Actor, action: &'static str) -> Self {
+    pub(crate) fn new(actor: Actor, action: &'static str) -> Self {
         Self { actor, action, org_id: None, target: None, details: None }
     }
 
-    pub fn org(mut self, org_id: Uuid) -> Self {
+    pub(crate) fn org(mut self, org_id: Uuid) -> Self {
         self.org_id = Some(org_id);
         self
     }
 
-    pub fn target(mut self, kind: &'static str, id: impl ToString) -> Self {
-        self.target = Some((kind, id.to_string()));
+    pub(crate) fn target_of(mut self, target: Option<(&'static str, String)>) -> Self {
+        self.target = target;
         self
     }
 
     /// Changed fields or context; never secrets.
-    pub fn details(mut self, details: serde_json::Value) -> Self {
+    pub(crate) fn details(mut self, details: serde_json::Value) -> Self {
         self.details = Some(details);
         self
     }
 }
 
-/// Appends `event` to its chain, inside the caller's transaction.
-pub async fn record<C: ConnectionTrait>(
+/// Appends `event` to its chain inside the caller's transaction and answers the entry written.
+/// Only `changes::record` calls it: every audit entry is a catalog event.
+pub(crate) async fn append<C: ConnectionTrait>(
     db: &C,
     at: DateTime<Utc>,
     meta: &RequestMeta,
     event: AuditEvent,
-) -> Result<(), ApiError> {
+) -> Result<audit_log::Model, ApiError> {
     let (actor_type, actor_id) = event.actor.parts();
     let (target_type, target_id) = match event.target {
         Some((kind, id)) => (Some(kind.to_string()), Some(id)),
@@ -117,8 +118,7 @@ pub async fn record<C: ConnectionTrait>(
         hash: None,
     };
     entry.hash = Some(chain::hash(&last_hash, &entry));
-    let mut row = entry.into_active_model();
-    row = row.reset_all();
+    let row = entry.clone().into_active_model().reset_all();
     audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    Ok(())
+    Ok(entry)
 }

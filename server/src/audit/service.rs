@@ -4,12 +4,7 @@ use sea_orm::{ColumnTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
 
 use super::chain::{self, Verification};
-use crate::{
-    AppState,
-    auth::{OrgContext, scoped},
-    error::ApiError,
-    paging::PageRequest,
-};
+use crate::{AppState, auth::OrgContext, error::ApiError, paging::PageRequest, scope::scoped};
 
 #[derive(Debug, Default)]
 pub struct AuditFilter {

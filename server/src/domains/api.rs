@@ -7,7 +7,7 @@ use crate::{
     app::Tag,
     auth::tenant,
     error::ApiResult,
-    http::{NoContent, RequestMeta},
+    http::NoContent,
     json::{JsonBody, OptionalJsonBody},
     permissions::{self, Permission},
 };
@@ -58,7 +58,6 @@ impl DomainsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<AddEmailDomainRequest>,
     ) -> ApiResult<AddedDomain> {
         org.require(Permission::DomainsWrite)?;
@@ -70,7 +69,7 @@ impl DomainsApi {
                 .map(|r| r.trim().to_string())
                 .unwrap_or_else(|| permissions::MEMBER.into()),
         };
-        Ok(AddedDomain::Created(Json(service::add(&state, &meta, &org, new).await?.into())))
+        Ok(AddedDomain::Created(Json(service::add(&state, &org, new).await?.into())))
     }
 
     /// Prove that the org controls one of its email domains. The body may be left out. With
@@ -93,7 +92,6 @@ impl DomainsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         domain: Path<String>,
-        meta: RequestMeta,
         body: OptionalJsonBody<VerifyEmailDomainRequest>,
     ) -> ApiResult<Json<EmailDomainResponse>> {
         org.require(Permission::DomainsWrite)?;
@@ -102,7 +100,7 @@ impl DomainsApi {
             org.principal().require_instance_admin()?;
         }
         let domain = names::normalize("domain", &domain)?;
-        Ok(Json(service::verify(&state, &meta, &org, &domain, method).await?.into()))
+        Ok(Json(service::verify(&state, &org, &domain, method).await?.into()))
     }
 
     /// Stop allowing an email domain. Existing members stay.
@@ -119,11 +117,10 @@ impl DomainsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         domain: Path<String>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::DomainsWrite)?;
         let domain = names::normalize("domain", &domain)?;
-        service::remove(&state, &meta, &org, &domain).await?;
+        service::remove(&state, &org, &domain).await?;
         Ok(NoContent::NoContent)
     }
 }

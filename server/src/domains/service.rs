@@ -8,12 +8,15 @@ use uuid::Uuid;
 use super::{dns, names, types::VerificationMethod};
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped},
+    auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{EmailDomainAdded, EmailDomainRemoved, EmailDomainVerified},
+    },
     crypto, db,
     error::ApiError,
-    http::RequestMeta,
     permissions,
+    scope::scoped,
 };
 
 fn new_verification_token() -> Result<String, ApiError> {
@@ -32,7 +35,6 @@ pub struct NewDomain {
 
 pub async fn add(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     new: NewDomain,
 ) -> Result<email_domain::Model, ApiError> {
@@ -45,7 +47,7 @@ pub async fn add(
     if new.default_role == permissions::OWNER {
         return Err(ApiError::validation("default_role", "auto-joined members cannot be owners"));
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     if !crate::roles::service::exists(&tx, ctx.org_id(), &new.default_role).await? {
         return Err(ApiError::validation(
@@ -90,27 +92,17 @@ pub async fn add(
         }
         _ => e.into(),
     })?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "email_domain.added")
-            .org(ctx.org_id())
-            .target("email_domain", &row.domain)
-            .details(serde_json::json!({ "auto_join": row.auto_join, "default_role": row.default_role })),
-    )
-    .await?;
+    let added = EmailDomainAdded {
+        domain: row.domain.clone(),
+        auto_join: row.auto_join,
+        default_role: row.default_role.clone(),
+    };
+    changes::record(&tx, ctx, Event::EmailDomainAdded(added)).await?;
     tx.commit().await?;
     Ok(row)
 }
 
-pub async fn remove(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    domain: &str,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
+pub async fn remove(state: &AppState, ctx: &OrgContext, domain: &str) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<email_domain::Entity>(ctx)
         .filter(email_domain::Column::Domain.eq(domain))
@@ -118,13 +110,8 @@ pub async fn remove(
         .await?
         .ok_or_else(ApiError::not_found)?;
     email_domain::Entity::delete_by_id(row.id).exec(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "email_domain.removed").org(ctx.org_id()).target("email_domain", domain),
-    )
-    .await?;
+    changes::record(&tx, ctx, Event::EmailDomainRemoved(EmailDomainRemoved { domain: domain.to_string() }))
+        .await?;
     tx.commit().await?;
     Ok(())
 }
@@ -135,7 +122,6 @@ pub async fn remove(
 /// who owns the addresses under it.
 pub async fn verify(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     domain: &str,
     method: VerificationMethod,
@@ -160,7 +146,7 @@ pub async fn verify(
         // Outside the write transaction: a slow resolver must not hold the writer.
         prove_by_dns(state, &row).await?;
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     lock_related(&tx, domain).await?;
     let row = scoped::<email_domain::Entity>(ctx)
@@ -186,16 +172,8 @@ pub async fn verify(
             Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => verified_elsewhere(domain),
             _ => e.into(),
         })?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "email_domain.verified")
-            .org(ctx.org_id())
-            .target("email_domain", domain)
-            .details(serde_json::json!({ "method": method.as_str() })),
-    )
-    .await?;
+    let verified = EmailDomainVerified { domain: domain.to_string(), method: method.as_str().to_string() };
+    changes::record(&tx, ctx, Event::EmailDomainVerified(verified)).await?;
     // Read back: the database keeps the time at its own precision.
     let verified = scoped::<email_domain::Entity>(ctx)
         .filter(email_domain::Column::Id.eq(row.id))

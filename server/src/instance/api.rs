@@ -2,7 +2,9 @@ use poem::web::Data;
 use poem_openapi::{OpenApi, payload::Json};
 
 use super::{service, types::*};
-use crate::{AppState, app::Tag, auth::BearerAuth, error::ApiResult, http::RequestMeta, json::JsonBody};
+use crate::{
+    AppState, app::Tag, auth::BearerAuth, error::ApiResult, http::RequestMeta, json::JsonBody, scope::Origin,
+};
 
 pub struct InstanceApi;
 
@@ -44,8 +46,7 @@ impl InstanceApi {
     ) -> ApiResult<Json<InstanceSettingsResponse>> {
         auth.0.require_instance_admin()?;
         let change = body.0.try_into()?;
-        let settings =
-            service::update(&state.writer, auth.0.actor(), &meta, state.clock.now(), change).await?;
-        Ok(Json(settings.into()))
+        let origin = Origin::new(auth.0.actor(), meta, state.clock.clone());
+        Ok(Json(service::update(&state.writer, &origin, change).await?.into()))
     }
 }

@@ -3,11 +3,14 @@ use guildhall_entities::instance_settings;
 use sea_orm::{ActiveModelTrait, ActiveValue::Set, ConnectionTrait, EntityTrait, IntoActiveModel};
 
 use crate::{
-    audit::{self, Actor, AuditEvent},
+    changes::{
+        self, Event,
+        catalog::{InstanceSettingsUpdated, ValueChange},
+    },
     config::InstanceDefaults,
     db::{self, Db},
     error::ApiError,
-    http::RequestMeta,
+    scope::Origin,
 };
 
 const ROW_ID: i32 = 1;
@@ -67,25 +70,19 @@ pub struct SettingsChange {
     pub welcome_text: Option<Option<String>>,
 }
 
-pub async fn update(
-    db: &Db,
-    actor: Actor,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
-    change: SettingsChange,
-) -> Result<Settings, ApiError> {
+pub async fn update(db: &Db, origin: &Origin, change: SettingsChange) -> Result<Settings, ApiError> {
+    let now = origin.now();
     let tx = db::begin_write(db).await?;
     let before = get(&tx).await?;
     let mut row = before.clone().into_active_model();
-    let mut changed = serde_json::Map::new();
+    let mut payload = InstanceSettingsUpdated::default();
+    let mut changed = false;
     macro_rules! apply {
         ($field:ident) => {
             if let Some(value) = change.$field {
                 if value != before.$field {
-                    changed.insert(
-                        stringify!($field).into(),
-                        serde_json::json!({ "from": before.$field, "to": value }),
-                    );
+                    payload.$field = Some(ValueChange::new(&before.$field, &value));
+                    changed = true;
                     row.$field = Set(value);
                 }
             }
@@ -101,18 +98,12 @@ pub async fn update(
     apply!(logo_url);
     apply!(primary_color);
     apply!(welcome_text);
-    if changed.is_empty() {
+    if !changed {
         return Ok(before);
     }
     row.updated_at = Set(now);
     let after = row.update(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(actor, "instance.settings_updated").details(serde_json::Value::Object(changed)),
-    )
-    .await?;
+    changes::record_instance(&tx, origin, Event::InstanceSettingsUpdated(payload)).await?;
     tx.commit().await?;
     Ok(after)
 }

@@ -76,7 +76,6 @@ impl InvitationsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<CreateInvitationRequest>,
     ) -> ApiResult<CreatedInvitation> {
         org.require(Permission::InvitationsWrite)?;
@@ -85,7 +84,7 @@ impl InvitationsApi {
         if role.is_empty() || role.len() > 40 {
             return Err(ApiError::validation("role", "must be a role key"));
         }
-        let view = service::create(&state, &meta, &org, address, role).await?;
+        let view = service::create(&state, &org, address, role).await?;
         Ok(CreatedInvitation::Created(Json(InvitationResponse::new(view, state.clock.now()))))
     }
 

@@ -4,13 +4,16 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
-    auth::{OrgContext, Principal, scoped},
+    audit::Actor,
+    auth::{OrgContext, Principal},
+    changes::{
+        self, Event,
+        catalog::{InvitationAccepted, InvitationCreated, InvitationResent, InvitationRevoked},
+    },
     crypto, db,
     error::ApiError,
     http::RequestMeta,
@@ -20,6 +23,7 @@ use crate::{
     paging::PageRequest,
     permissions::Permission,
     provisioning::{self, Consent, JoinOutcome},
+    scope::{OrgId, Origin, scoped},
 };
 
 /// What the API shows of an invitation.
@@ -62,12 +66,11 @@ async fn send(state: &AppState, org_name: &str, inv: &invitation::Model, token: 
 
 pub async fn create(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     email: String,
     role: String,
 ) -> Result<InvitationView, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     members::check_role_assignable(&tx, ctx, &role).await?;
     crate::domains::service::require_allowed(&tx, ctx.org_id(), &email).await?;
@@ -111,16 +114,13 @@ pub async fn create(
     }
     .insert(&tx)
     .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "invitation.created")
-            .org(ctx.org_id())
-            .target("invitation", row.id)
-            .details(json!({ "email": email, "role": role, "expires_at": row.expires_at })),
-    )
-    .await?;
+    let created = InvitationCreated {
+        invitation_id: row.id,
+        email: email.clone(),
+        role: role.clone(),
+        expires_at: row.expires_at,
+    };
+    changes::record(&tx, ctx, Event::InvitationCreated(created)).await?;
     tx.commit().await?;
     let sent = send(state, &ctx.org().name, &row, &token).await;
     Ok(InvitationView { invitation: row, email_sent: Some(sent) })
@@ -131,7 +131,7 @@ pub async fn list_pending(
     ctx: &OrgContext,
     page: PageRequest,
 ) -> Result<(Vec<invitation::Model>, Option<String>, bool), ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let mut query = scoped::<invitation::Entity>(ctx)
         .filter(invitation::Column::AcceptedAt.is_null())
         .filter(invitation::Column::RevokedAt.is_null())
@@ -148,12 +148,13 @@ pub async fn list_pending(
 /// (including members of other orgs) gets "not found".
 async fn manageable(
     state: &AppState,
+    meta: &RequestMeta,
     principal: Principal,
     id: Uuid,
 ) -> Result<(OrgContext, invitation::Model), ApiError> {
     // The id alone names no org; the org scope is applied right after, by resolving the context.
     let found = invitation::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
-    let ctx = OrgContext::resolve(state, principal, &found.org_id.to_string()).await?;
+    let ctx = OrgContext::resolve(state, meta.clone(), principal, &found.org_id.to_string()).await?;
     ctx.require(Permission::InvitationsWrite)?;
     Ok((ctx, found))
 }
@@ -177,8 +178,8 @@ pub async fn resend(
     principal: Principal,
     id: Uuid,
 ) -> Result<InvitationView, ApiError> {
-    let (ctx, found) = manageable(state, principal, id).await?;
-    let now = state.clock.now();
+    let (ctx, found) = manageable(state, meta, principal, id).await?;
+    let now = ctx.now();
     if let Some(err) = not_pending(&found, now).filter(|e| e.code() != "INVITATION_EXPIRED") {
         return Err(err);
     }
@@ -188,16 +189,9 @@ pub async fn resend(
     row.token_hash = Set(crypto::digest(&token));
     row.expires_at = Set(now + ttl(state));
     let row = row.update(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "invitation.resent")
-            .org(ctx.org_id())
-            .target("invitation", row.id)
-            .details(json!({ "email": row.email, "expires_at": row.expires_at })),
-    )
-    .await?;
+    let resent =
+        InvitationResent { invitation_id: row.id, email: row.email.clone(), expires_at: row.expires_at };
+    changes::record(&tx, &ctx, Event::InvitationResent(resent)).await?;
     tx.commit().await?;
     let sent = send(state, &ctx.org().name, &row, &token).await;
     Ok(InvitationView { invitation: row, email_sent: Some(sent) })
@@ -209,8 +203,8 @@ pub async fn revoke(
     principal: Principal,
     id: Uuid,
 ) -> Result<InvitationView, ApiError> {
-    let (ctx, found) = manageable(state, principal, id).await?;
-    let now = state.clock.now();
+    let (ctx, found) = manageable(state, meta, principal, id).await?;
+    let now = ctx.now();
     if found.accepted_at.is_some() || found.revoked_at.is_some() {
         return Err(not_pending(&found, now)
             .unwrap_or_else(|| ApiError::conflict("INVITATION_REVOKED", "already revoked")));
@@ -219,16 +213,8 @@ pub async fn revoke(
     let mut row = found.into_active_model();
     row.revoked_at = Set(Some(now));
     let row = row.update(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "invitation.revoked")
-            .org(ctx.org_id())
-            .target("invitation", row.id)
-            .details(json!({ "email": row.email })),
-    )
-    .await?;
+    let revoked = InvitationRevoked { invitation_id: row.id, email: row.email.clone() };
+    changes::record(&tx, &ctx, Event::InvitationRevoked(revoked)).await?;
     tx.commit().await?;
     Ok(InvitationView { invitation: row, email_sent: None })
 }
@@ -270,40 +256,27 @@ pub async fn check_token<C: ConnectionTrait>(
 /// Joins the invitation's org and marks it accepted, inside the caller's transaction.
 pub async fn accept_in<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     inv: invitation::Model,
     user: &user::Model,
 ) -> Result<ActiveOrg, ApiError> {
+    let now = origin.now();
     let org = org::Entity::find_by_id(inv.org_id).one(db).await?.ok_or_else(ApiError::not_found)?;
-    let role = match provisioning::admit(
-        db,
-        now,
-        meta,
-        Actor::User(user.id),
-        &org,
-        user,
-        &inv.role,
-        Consent::Invitation,
-    )
-    .await?
-    {
+    let scope = origin.as_actor(Actor::User(user.id)).in_org(OrgId::of(&org));
+    let role = match provisioning::admit(db, &scope, &org, user, &inv.role, Consent::Invitation).await? {
         JoinOutcome::Joined(m) | JoinOutcome::AlreadyMember(m) => m.role,
     };
     let mut row = inv.clone().into_active_model();
     row.accepted_at = Set(Some(now));
     row.accepted_by = Set(Some(user.id));
     row.update(db).await?;
-    audit::record(
-        db,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(user.id), "invitation.accepted")
-            .org(org.id)
-            .target("invitation", inv.id)
-            .details(json!({ "email": user.email, "role": role })),
-    )
-    .await?;
+    let accepted = InvitationAccepted {
+        invitation_id: inv.id,
+        user_id: user.id,
+        email: user.email.clone(),
+        role: role.clone(),
+    };
+    changes::record(db, &scope, Event::InvitationAccepted(accepted)).await?;
     Ok(ActiveOrg { id: org.id, name: org.name, slug: org.slug, role })
 }
 
@@ -311,10 +284,10 @@ pub async fn accept_in<C: ConnectionTrait>(
 /// rules now refuse (full org, domain no longer allowed) stays pending.
 pub async fn accept_pending_for<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     user: &user::Model,
 ) -> Result<Vec<ActiveOrg>, ApiError> {
+    let now = origin.now();
     let pending = invitation::Entity::find()
         .filter(invitation::Column::Email.eq(user.email.as_str()))
         .filter(invitation::Column::AcceptedAt.is_null())
@@ -326,7 +299,7 @@ pub async fn accept_pending_for<C: ConnectionTrait>(
     let mut joined = Vec::new();
     for inv in pending {
         let id = inv.id;
-        match accept_in(db, now, meta, inv, user).await {
+        match accept_in(db, origin, inv, user).await {
             Ok(org) => joined.push(org),
             Err(err) if err.kind() != crate::error::ErrorKind::Internal => {
                 tracing::info!(invitation_id = %id, code = err.code(), "pending invitation not accepted automatically");
@@ -344,14 +317,15 @@ pub async fn accept(
     principal: &Principal,
     token: &str,
 ) -> Result<ActiveOrg, ApiError> {
-    let now = state.clock.now();
+    let origin = Origin::new(principal.actor(), meta.clone(), state.clock.clone());
+    let now = origin.now();
     let tx = db::begin_write(&state.writer).await?;
     let inv = check_token(&tx, token, &principal.email, now).await?;
     let user = crate::users::service::get(&tx, principal.user_id).await?;
-    let org = accept_in(&tx, now, meta, inv, &user).await?;
+    let org = accept_in(&tx, &origin, inv, &user).await?;
     // The token reached this address, so the address is the user's.
     let user = crate::users::service::mark_verified(&tx, user, now).await?;
-    provisioning::on_verified_address(&tx, now, meta, &user).await?;
+    provisioning::on_verified_address(&tx, &origin, &user).await?;
     tx.commit().await?;
     Ok(org)
 }

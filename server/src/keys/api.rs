@@ -4,11 +4,13 @@ use poem_openapi::{ApiResponse, Object, OpenApi, payload::Json};
 use crate::{
     AppState,
     app::Tag,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
     auth::BearerAuth,
+    changes::{self, Event, catalog::SigningKeyRotated},
     db,
     error::{ApiError, ApiResult},
     http::RequestMeta,
+    scope::Origin,
 };
 
 pub struct KeysApi;
@@ -84,22 +86,18 @@ impl KeysApi {
         meta: RequestMeta,
     ) -> ApiResult<Json<RotatedKey>> {
         auth.0.require_instance_admin()?;
-        let kid = rotate(&state, Actor::User(auth.0.user_id), &meta).await?;
+        let origin = Origin::new(Actor::User(auth.0.user_id), meta, state.clock.clone());
+        let kid = rotate(&state, &origin).await?;
         Ok(Json(RotatedKey { kid }))
     }
 }
 
 /// Rotates the key and records it; used by the API and by `guildhall keys rotate`.
-pub async fn rotate(state: &AppState, actor: Actor, meta: &RequestMeta) -> Result<String, ApiError> {
+pub async fn rotate(state: &AppState, origin: &Origin) -> Result<String, ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let kid = state.keys.rotate(&tx).await?;
-    audit::record(
-        &tx,
-        state.clock.now(),
-        meta,
-        AuditEvent::new(actor, "signing_key.rotated").target("signing_key", &kid),
-    )
-    .await?;
+    changes::record_instance(&tx, origin, Event::SigningKeyRotated(SigningKeyRotated { kid: kid.clone() }))
+        .await?;
     tx.commit().await?;
     state.keys.reload().await?;
     Ok(kid)

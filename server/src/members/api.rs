@@ -15,7 +15,7 @@ use crate::{
     app::Tag,
     auth::tenant,
     error::{ApiError, ApiResult},
-    http::{NoContent, RequestMeta},
+    http::NoContent,
     json::JsonBody,
     paging::PageRequest,
     permissions::Permission,
@@ -95,7 +95,6 @@ impl MembersApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<AddMemberRequest>,
     ) -> ApiResult<AddedMember> {
         org.require(Permission::MembersWrite)?;
@@ -105,7 +104,7 @@ impl MembersApi {
             (None, Some(address)) => UserRef::Email(email::normalize("email", &address)?),
             _ => return Err(ApiError::validation("user_id", "give exactly one of user_id and email")),
         };
-        let member = service::add(&state, &meta, &org, who, role_key(&role)?).await?;
+        let member = service::add(&state, &org, who, role_key(&role)?).await?;
         Ok(AddedMember::Created(Json(member.into())))
     }
 
@@ -142,12 +141,11 @@ impl MembersApi {
         state: Data<&AppState>,
         org: tenant::Path,
         user_id: Path<Uuid>,
-        meta: RequestMeta,
         body: JsonBody<UpdateMemberRequest>,
     ) -> ApiResult<Json<MemberResponse>> {
         org.require(Permission::MembersWrite)?;
         let role = role_key(&body.role)?;
-        Ok(Json(service::change_role(&state, &meta, &org, user_id.0, role).await?.into()))
+        Ok(Json(service::change_role(&state, &org, user_id.0, role).await?.into()))
     }
 
     /// Remove a member, or leave when `user_id` is yourself. The last owner cannot leave, and
@@ -166,9 +164,8 @@ impl MembersApi {
         state: Data<&AppState>,
         org: tenant::Path,
         user_id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
-        service::remove(&state, &meta, &org, user_id.0).await?;
+        service::remove(&state, &org, user_id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

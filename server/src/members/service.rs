@@ -4,21 +4,23 @@ use sea_orm::{
     ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::Expr,
 };
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped},
+    auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{MemberAdded, MemberLeft, MemberRemoved, MemberRoleChanged, TextChange},
+    },
     credentials, db,
     error::ApiError,
-    http::RequestMeta,
     orgs::MembershipStatus,
     paging::PageRequest,
     permissions::{self, Permission},
     provisioning::{self, Consent, JoinOutcome},
     roles,
+    scope::scoped,
     users::{self, UserStatus},
 };
 
@@ -160,14 +162,7 @@ pub enum UserRef {
 }
 
 /// Adds an existing user to the org with `role`.
-pub async fn add(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    who: UserRef,
-    role: String,
-) -> Result<Member, ApiError> {
-    let now = state.clock.now();
+pub async fn add(state: &AppState, ctx: &OrgContext, who: UserRef, role: String) -> Result<Member, ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     check_role_assignable(&tx, ctx, &role).await?;
     // Only the org's verified domains allow adding without the person's consent, and the
@@ -191,45 +186,26 @@ pub async fn add(
     if UserStatus::parse(&user.status) == Some(UserStatus::Disabled) {
         return Err(ApiError::conflict("USER_DISABLED", "the user is disabled"));
     }
-    let membership = match provisioning::admit(
-        &tx,
-        now,
-        meta,
-        ctx.actor(),
-        ctx.org(),
-        &user,
-        &role,
-        Consent::VerifiedDomain,
-    )
-    .await?
-    {
-        JoinOutcome::Joined(m) => m,
-        JoinOutcome::AlreadyMember(_) => {
-            return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
-        }
-    };
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "member.added")
-            .org(ctx.org_id())
-            .target("user", user.id)
-            .details(json!({ "email": user.email, "role": role })),
-    )
-    .await?;
+    let membership =
+        match provisioning::admit(&tx, ctx, ctx.org(), &user, &role, Consent::VerifiedDomain).await? {
+            JoinOutcome::Joined(m) => m,
+            JoinOutcome::AlreadyMember(_) => {
+                return Err(ApiError::conflict("ALREADY_MEMBER", "the user is already a member of this org"));
+            }
+        };
+    let added = MemberAdded { user_id: user.id, email: user.email.clone(), role: role.clone() };
+    changes::record(&tx, ctx, Event::MemberAdded(added)).await?;
     tx.commit().await?;
     Ok(Member::of(membership, user))
 }
 
 pub async fn change_role(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     user_id: Uuid,
     role: String,
 ) -> Result<Member, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let member = find(&tx, ctx, user_id).await?;
     let from = member.membership.role.clone();
@@ -261,17 +237,9 @@ pub async fn change_role(
         .filter(membership::Column::Id.eq(member.membership.id))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "member.role_changed")
-            .org(ctx.org_id())
-            .target("user", user_id)
-            .details(json!({ "role": { "from": from, "to": role } })),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let changed = MemberRoleChanged { user_id, role: TextChange { from: from.clone(), to: role.clone() } };
+    changes::record(&tx, ctx, Event::MemberRoleChanged(changed)).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     let mut updated = member;
     updated.membership.role = role;
@@ -280,17 +248,12 @@ pub async fn change_role(
 }
 
 /// Removes a member; a member removing themself is leaving and needs no permission.
-pub async fn remove(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    user_id: Uuid,
-) -> Result<(), ApiError> {
+pub async fn remove(state: &AppState, ctx: &OrgContext, user_id: Uuid) -> Result<(), ApiError> {
     let leaving = ctx.principal().user_id == user_id;
     if !leaving {
         ctx.require(Permission::MembersWrite)?;
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let member = find(&tx, ctx, user_id).await?;
     if crate::scim::users::is_directory_managed(&tx, ctx.org_id(), user_id).await? {
@@ -326,17 +289,14 @@ pub async fn remove(
     membership::Entity::delete_by_id(member.membership.id).exec(&tx).await?;
     crate::teams::service::remove_from_all(&tx, ctx.org_id(), user_id).await?;
     revoke_access(&tx, ctx.org_id(), user_id, now, "membership_removed").await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), if leaving { "member.left" } else { "member.removed" })
-            .org(ctx.org_id())
-            .target("user", user_id)
-            .details(json!({ "email": member.email, "role": member.membership.role })),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let (email, role) = (member.email.clone(), member.membership.role.clone());
+    let event = if leaving {
+        Event::MemberLeft(MemberLeft { user_id, email, role })
+    } else {
+        Event::MemberRemoved(MemberRemoved { user_id, email, role, reason: None })
+    };
+    changes::record(&tx, ctx, event).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -11,11 +11,16 @@ use uuid::Uuid;
 use super::totp::{self, Code};
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
     auth::Principal,
+    changes::{
+        self, Event,
+        catalog::{MfaChallengeIssued, MfaRecoveryCodeUsed, MfaTotpEnrolled, MfaTotpEnrolmentStarted},
+    },
     crypto, db,
     error::{ApiError, ErrorKind, FieldError},
     http::RequestMeta,
+    scope::Origin,
     sessions::{
         service::{self as sessions, SignedIn},
         throttle,
@@ -115,7 +120,8 @@ pub async fn enrol(
     principal: &Principal,
 ) -> Result<Enrolment, ApiError> {
     principal.require_session()?;
-    let now = state.clock.now();
+    let origin = Origin::new(principal.actor(), meta.clone(), state.clock.clone());
+    let now = origin.now();
     let mut secret = [0u8; totp::SECRET_BYTES];
     aws_lc_rs::rand::fill(&mut secret).map_err(|_| no_randomness())?;
     let otpauth_uri = totp::otpauth_uri(&secret, &principal.email)
@@ -145,13 +151,8 @@ pub async fn enrol(
             .await?;
         }
     }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "mfa.totp_enrolment_started").target("user", principal.user_id),
-    )
-    .await?;
+    let started = MfaTotpEnrolmentStarted { user_id: principal.user_id };
+    changes::record_instance(&tx, &origin, Event::MfaTotpEnrolmentStarted(started)).await?;
     tx.commit().await?;
     Ok(Enrolment { secret_base32: totp::secret_base32(&secret), otpauth_uri })
 }
@@ -165,7 +166,8 @@ pub async fn confirm(
     code: &str,
 ) -> Result<Confirmed, ApiError> {
     let session_id = principal.require_session()?;
-    let now = state.clock.now();
+    let origin = Origin::new(principal.actor(), meta.clone(), state.clock.clone());
+    let now = origin.now();
     let row = mfa_totp::Entity::find_by_id(principal.user_id).one(&state.db).await?.ok_or_else(|| {
         ApiError::conflict("MFA_NOT_ENROLLING", "start an enrolment at POST /api/v1/auth/mfa/totp first")
     })?;
@@ -219,26 +221,23 @@ pub async fn confirm(
         .filter(session::Column::Id.eq(session_id))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "mfa.totp_enrolled")
-            .target("user", principal.user_id)
-            .details(serde_json::json!({ "recovery_codes": recovery_codes.len() })),
-    )
-    .await?;
+    let enrolled = MfaTotpEnrolled {
+        user_id: principal.user_id,
+        recovery_codes: u32::try_from(recovery_codes.len()).unwrap_or(u32::MAX),
+    };
+    changes::record_instance(&tx, &origin, Event::MfaTotpEnrolled(enrolled)).await?;
     tx.commit().await?;
     Ok(Confirmed { confirmed_at: now, recovery_codes })
 }
 
 /// Issues the short-lived, single-use token between a correct password and the second factor.
+/// `origin` is the user's own.
 pub async fn start_challenge<C: ConnectionTrait>(
     tx: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     user: user::Model,
 ) -> Result<Challenge, ApiError> {
+    let now = origin.now();
     let token = crypto::new_secret(crypto::MFA_TOKEN_PREFIX).map_err(|_| no_randomness())?;
     mfa_challenge::Entity::insert(mfa_challenge::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -251,13 +250,8 @@ pub async fn start_challenge<C: ConnectionTrait>(
     })
     .exec_without_returning(tx)
     .await?;
-    audit::record(
-        tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(user.id), "mfa.challenge_issued").target("user", user.id),
-    )
-    .await?;
+    changes::record_instance(tx, origin, Event::MfaChallengeIssued(MfaChallengeIssued { user_id: user.id }))
+        .await?;
     let expires_in = u64::try_from(CHALLENGE_TTL.num_seconds()).unwrap_or(0);
     Ok(Challenge { mfa_token: token, expires_in, user })
 }
@@ -287,7 +281,8 @@ pub async fn complete_login(
     if !crypto::looks_like(mfa_token, crypto::MFA_TOKEN_PREFIX) {
         return Err(invalid_token());
     }
-    let now = state.clock.now();
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let now = origin.now();
     let challenge = mfa_challenge::Entity::find()
         .filter(mfa_challenge::Column::TokenHash.eq(crypto::digest(mfa_token)))
         .filter(live(now))
@@ -352,7 +347,7 @@ pub async fn complete_login(
             .filter(mfa_challenge::Column::Id.eq(challenge.id))
             .exec(&tx)
             .await?;
-        throttle::record_failure(&tx, now, meta, user.id, factor_name).await?;
+        throttle::record_failure(&tx, &origin, user.id, factor_name).await?;
         tx.commit().await?;
         let last = challenge.attempts.saturating_add(1) >= CHALLENGE_ATTEMPTS;
         return Err(ApiError::unauthenticated(
@@ -374,22 +369,17 @@ pub async fn complete_login(
         // Used by a concurrent request; the rollback unspends the factor.
         return Err(invalid_token());
     }
+    let origin = origin.as_actor(Actor::User(user.id));
     if matches!(code, Code::Recovery(_)) {
         let remaining = mfa_recovery_code::Entity::find()
             .filter(mfa_recovery_code::Column::UserId.eq(user.id))
             .filter(mfa_recovery_code::Column::UsedAt.is_null())
             .count(&tx)
             .await?;
-        audit::record(
-            &tx,
-            now,
-            meta,
-            AuditEvent::new(Actor::User(user.id), "mfa.recovery_code_used")
-                .target("user", user.id)
-                .details(serde_json::json!({ "remaining": remaining })),
-        )
-        .await?;
+        let used =
+            MfaRecoveryCodeUsed { user_id: user.id, remaining: u32::try_from(remaining).unwrap_or(u32::MAX) };
+        changes::record_instance(&tx, &origin, Event::MfaRecoveryCodeUsed(used)).await?;
     }
     throttle::clear(&tx, user.id, meta).await?;
-    sessions::finish_sign_in(tx, state, meta, now, user, Some(factor_name)).await
+    sessions::finish_sign_in(tx, state, &origin, user, Some(factor_name)).await
 }

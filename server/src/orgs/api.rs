@@ -188,12 +188,11 @@ impl OrgsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<UpdateOrgRequest>,
     ) -> ApiResult<Json<OrgResponse>> {
         org.require(Permission::OrgUpdate)?;
         let change = org_change(body.0)?;
-        Ok(Json(manage::update(&state, &meta, &org, change).await?.into()))
+        Ok(Json(manage::update(&state, &org, change).await?.into()))
     }
 
     /// Delete an org with its memberships, roles, tokens and settings; sessions active in it end.
@@ -201,14 +200,9 @@ impl OrgsApi {
     ///
     /// Requires being an owner.
     #[oai(path = "/api/v1/orgs/:org", method = "delete", tag = "Tag::Orgs", operation_id = "delete_org")]
-    async fn delete_org(
-        &self,
-        state: Data<&AppState>,
-        org: tenant::Path,
-        meta: RequestMeta,
-    ) -> ApiResult<NoContent> {
+    async fn delete_org(&self, state: Data<&AppState>, org: tenant::Path) -> ApiResult<NoContent> {
         org.require(Permission::OrgDelete)?;
-        manage::delete(&state, &meta, &org).await?;
+        manage::delete(&state, &org).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -216,13 +210,8 @@ impl OrgsApi {
     ///
     /// Requires membership and a session.
     #[oai(path = "/api/v1/orgs/:org/select", method = "post", tag = "Tag::Orgs", operation_id = "select_org")]
-    async fn select_org(
-        &self,
-        state: Data<&AppState>,
-        org: tenant::Path,
-        meta: RequestMeta,
-    ) -> ApiResult<Json<TokenResponse>> {
-        Ok(Json(manage::select(&state, &meta, &org).await?.into()))
+    async fn select_org(&self, state: Data<&AppState>, org: tenant::Path) -> ApiResult<Json<TokenResponse>> {
+        Ok(Json(manage::select(&state, &org).await?.into()))
     }
 
     /// Make another member an owner; the caller becomes an admin.
@@ -238,10 +227,9 @@ impl OrgsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<TransferOwnershipRequest>,
     ) -> ApiResult<NoContent> {
-        manage::transfer(&state, &meta, &org, body.user_id).await?;
+        manage::transfer(&state, &org, body.user_id).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -9,7 +9,7 @@ use sea_orm::{
     QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Func, Order},
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
@@ -20,12 +20,20 @@ use super::{
 };
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
     auth::{Credential, OrgContext, Principal},
+    changes::{
+        self, Event,
+        catalog::{
+            OrgCreated, OrgDeleted, OrgOwnershipTransferred, OrgSelected, OrgUpdated, OwnershipParty,
+            TextChange, ValueChange,
+        },
+    },
     db,
     error::ApiError,
     http::RequestMeta,
     instance, permissions,
+    scope::{OrgId, Origin, Scope},
     sessions::service::{self as sessions, SignedIn},
     users,
 };
@@ -42,17 +50,17 @@ pub async fn view(state: &AppState, ctx: &OrgContext) -> Result<OrgView, ApiErro
     Ok(OrgView { org: ctx.org().clone(), instance, role: ctx.role().to_string() })
 }
 
-/// Opens a new session in `org` for `user_id` and signs its first pair. The user's next
-/// sign-in starts in this org too. The new session keeps the caller's MFA (`mfa_at`); without
-/// it, an org that requires MFA is refused.
+/// Opens a new session in `org` (the scope's org) for `user_id` and signs its first pair. The
+/// user's next sign-in starts in this org too. The new session keeps the caller's MFA
+/// (`mfa_at`); without it, an org that requires MFA is refused.
 async fn switch_into(
     state: &AppState,
-    meta: &RequestMeta,
+    scope: &Scope,
     user_id: Uuid,
     org: ActiveOrg,
     mfa_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<SignedIn, ApiError> {
-    let now = state.clock.now();
+    let now = scope.now();
     let tx = db::begin_write(&state.writer).await?;
     if mfa_at.is_none() && crate::mfa::policy::requires_by_id(&tx, org.id).await? {
         return Err(crate::mfa::policy::mfa_required());
@@ -63,13 +71,8 @@ async fn switch_into(
     let user = row.update(&tx).await?;
     let (session_id, refresh) =
         sessions::start_session_with(&tx, state, now, user.id, Some(org.id), mfa_at).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(user.id), "org.selected").org(org.id).target("session", session_id),
-    )
-    .await?;
+    let selected = OrgSelected { user_id: user.id, session_id };
+    changes::record(&tx, &scope.as_actor(Actor::User(user.id)), Event::OrgSelected(selected)).await?;
     tx.commit().await?;
     let access_token = sessions::sign_access(state, now, &user, Some(&org), session_id).await?;
     Ok(SignedIn {
@@ -95,19 +98,14 @@ pub async fn create(
     {
         return Err(crate::mfa::policy::mfa_required());
     }
-    let now = state.clock.now();
+    let origin = Origin::new(principal.actor(), meta.clone(), state.clock.clone());
+    let now = origin.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = service::insert(&tx, now, new, principal.user_id).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "org.created")
-            .org(row.id)
-            .target("org", row.id)
-            .details(json!({ "name": row.name, "slug": row.slug })),
-    )
-    .await?;
+    // Recorded in the new org's own chain.
+    let scope = origin.in_org(OrgId::of(&row));
+    let created = OrgCreated { org_id: row.id, name: row.name.clone(), slug: row.slug.clone() };
+    changes::record(&tx, &scope, Event::OrgCreated(created)).await?;
     tx.commit().await?;
     let active = ActiveOrg {
         id: row.id,
@@ -115,14 +113,14 @@ pub async fn create(
         slug: row.slug.clone(),
         role: permissions::OWNER.into(),
     };
-    let signed_in = switch_into(state, meta, principal.user_id, active, principal.mfa_at).await?;
+    let signed_in = switch_into(state, &scope, principal.user_id, active, principal.mfa_at).await?;
     let instance = instance::service::get(&state.db).await?;
     Ok((OrgView { org: row, instance, role: permissions::OWNER.into() }, signed_in))
 }
 
 /// Switches the caller's active org: a new token pair whose `org_role` is their role there.
 /// (In an org that requires MFA, the context already refused a session without it.)
-pub async fn select(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<SignedIn, ApiError> {
+pub async fn select(state: &AppState, ctx: &OrgContext) -> Result<SignedIn, ApiError> {
     ctx.principal().require_session()?;
     let org = ctx.org();
     let active = ActiveOrg {
@@ -131,7 +129,7 @@ pub async fn select(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
         slug: org.slug.clone(),
         role: ctx.role().to_string(),
     };
-    switch_into(state, meta, ctx.principal().user_id, active, ctx.principal().mfa_at).await
+    switch_into(state, ctx, ctx.principal().user_id, active, ctx.principal().mfa_at).await
 }
 
 /// A partial change: `None` leaves a field alone; `Some(None)` clears an optional one.
@@ -152,13 +150,8 @@ pub struct OrgChange {
     pub lockout_minutes: Option<Option<i32>>,
 }
 
-pub async fn update(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    change: OrgChange,
-) -> Result<OrgView, ApiError> {
-    let now = state.clock.now();
+pub async fn update(state: &AppState, ctx: &OrgContext, change: OrgChange) -> Result<OrgView, ApiError> {
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let before = org::Entity::find_by_id(ctx.org_id()).one(&tx).await?.ok_or_else(ApiError::not_found)?;
     if let Some(Some(limit)) = change.max_users {
@@ -180,14 +173,16 @@ pub async fn update(
         ));
     }
     let mut row = before.clone().into_active_model();
-    let mut changed = serde_json::Map::new();
+    let mut payload = OrgUpdated { org_id: ctx.org_id(), ..OrgUpdated::default() };
+    let mut changed = false;
     macro_rules! apply {
         ($field:ident) => {
-            if let Some(value) = change.$field {
-                if value != before.$field {
-                    changed.insert(stringify!($field).into(), json!({ "from": before.$field, "to": value }));
-                    row.$field = Set(value);
-                }
+            if let Some(value) = change.$field
+                && value != before.$field
+            {
+                payload.$field = Some(ValueChange::new(&before.$field, &value));
+                row.$field = Set(value);
+                changed = true;
             }
         };
     }
@@ -207,10 +202,11 @@ pub async fn update(
         && metadata != before.metadata
     {
         let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap_or(Value::Null);
-        changed.insert("metadata".into(), json!({ "from": parse(&before.metadata), "to": parse(&metadata) }));
+        payload.metadata = Some(ValueChange { from: parse(&before.metadata), to: parse(&metadata) });
         row.metadata = Set(metadata);
+        changed = true;
     }
-    if changed.is_empty() {
+    if !changed {
         return view(state, ctx).await;
     }
     row.updated_at = Set(now);
@@ -220,23 +216,14 @@ pub async fn update(
         }
         _ => e.into(),
     })?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "org.updated")
-            .org(ctx.org_id())
-            .target("org", ctx.org_id())
-            .details(Value::Object(changed)),
-    )
-    .await?;
+    changes::record(&tx, ctx, Event::OrgUpdated(payload)).await?;
     tx.commit().await?;
     let instance = instance::service::get(&state.db).await?;
     Ok(OrgView { org: after, instance, role: ctx.role().to_string() })
 }
 
 /// Deletes the org with everything that belongs to it.
-pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, ctx: &OrgContext) -> Result<(), ApiError> {
     ctx.require_owner()?;
     let principal = ctx.principal();
     if principal.org.as_ref().map(|o| o.id) == Some(ctx.org_id()) {
@@ -245,7 +232,7 @@ pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
             "you cannot delete the org you are signed into; switch to another org first",
         ));
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let other_orgs = membership::Entity::find()
         .filter(membership::Column::UserId.eq(principal.user_id))
@@ -281,15 +268,9 @@ pub async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> R
     }
     org::Entity::delete_by_id(ctx.org_id()).exec(&tx).await?;
     // The org's own chain goes with it; the deletion is recorded at instance level.
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "org.deleted")
-            .target("org", ctx.org_id())
-            .details(json!({ "name": ctx.org().name, "slug": ctx.org().slug })),
-    )
-    .await?;
+    let deleted =
+        OrgDeleted { org_id: ctx.org_id(), name: ctx.org().name.clone(), slug: ctx.org().slug.clone() };
+    changes::record_instance(&tx, ctx.origin(), Event::OrgDeleted(deleted)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -333,20 +314,15 @@ async fn sole_org_members<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<Ve
 }
 
 /// Makes `to` an owner and the caller an admin.
-pub async fn transfer(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    to: Uuid,
-) -> Result<(), ApiError> {
+pub async fn transfer(state: &AppState, ctx: &OrgContext, to: Uuid) -> Result<(), ApiError> {
     ctx.require_owner()?;
     let from = ctx.principal().user_id;
     if to == from {
         return Err(ApiError::validation("user_id", "you already own this org"));
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
-    let target = crate::auth::scoped::<membership::Entity>(ctx)
+    let target = crate::scope::scoped::<membership::Entity>(ctx)
         .filter(membership::Column::UserId.eq(to))
         .filter(membership::Column::Status.eq(MembershipStatus::Active.as_str()))
         .one(&tx)
@@ -362,18 +338,18 @@ pub async fn transfer(
             .exec(&tx)
             .await?;
     }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "org.ownership_transferred")
-            .org(ctx.org_id())
-            .target("user", to)
-            .details(json!({ "to": { "user_id": to, "role": { "from": previous, "to": permissions::OWNER } },
-                             "from": { "user_id": from, "role": { "from": permissions::OWNER, "to": permissions::ADMIN } } })),
-    )
-    .await?;
-    crate::credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let transferred = OrgOwnershipTransferred {
+        from: OwnershipParty {
+            user_id: from,
+            role: TextChange { from: permissions::OWNER.into(), to: permissions::ADMIN.into() },
+        },
+        to: OwnershipParty {
+            user_id: to,
+            role: TextChange { from: previous, to: permissions::OWNER.into() },
+        },
+    };
+    changes::record(&tx, ctx, Event::OrgOwnershipTransferred(transferred)).await?;
+    crate::credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(())
 }

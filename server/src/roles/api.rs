@@ -3,12 +3,7 @@ use poem_openapi::{ApiResponse, OpenApi, param::Path, payload::Json};
 
 use super::{service, types::*};
 use crate::{
-    AppState,
-    app::Tag,
-    auth::tenant,
-    error::ApiResult,
-    http::{NoContent, RequestMeta},
-    json::JsonBody,
+    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody,
     permissions::Permission,
 };
 
@@ -45,14 +40,13 @@ impl RolesApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<CreateRoleRequest>,
     ) -> ApiResult<CreatedRole> {
         org.require(Permission::RolesWrite)?;
         let CreateRoleRequest { key, name, description, permissions } = body.0;
         let key = validate_key(&key)?;
         let def = definition(name, description, permissions)?;
-        let role = service::create(&state, &meta, &org, key, def).await?;
+        let role = service::create(&state, &org, key, def).await?;
         Ok(CreatedRole::Created(Json(role.into())))
     }
 
@@ -71,13 +65,12 @@ impl RolesApi {
         state: Data<&AppState>,
         org: tenant::Path,
         key: Path<String>,
-        meta: RequestMeta,
         body: JsonBody<UpdateRoleRequest>,
     ) -> ApiResult<Json<RoleResponse>> {
         org.require(Permission::RolesWrite)?;
         let UpdateRoleRequest { name, description, permissions } = body.0;
         let def = definition(name, description, permissions)?;
-        Ok(Json(service::update(&state, &meta, &org, &key, def).await?.into()))
+        Ok(Json(service::update(&state, &org, &key, def).await?.into()))
     }
 
     /// Delete a custom role; refused (409 `ROLE_IN_USE`) while members hold it.
@@ -94,10 +87,9 @@ impl RolesApi {
         state: Data<&AppState>,
         org: tenant::Path,
         key: Path<String>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::RolesWrite)?;
-        service::delete(&state, &meta, &org, &key).await?;
+        service::delete(&state, &org, &key).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -7,12 +7,15 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped},
+    auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{ListChange, RoleCreated, RoleDeleted, RoleUpdated, TextChange},
+    },
     credentials, db,
     error::ApiError,
-    http::RequestMeta,
     permissions::{self, PermissionSet},
+    scope::scoped,
 };
 
 /// A role as the API shows it.
@@ -106,7 +109,6 @@ fn stored(set: &PermissionSet) -> String {
 
 pub async fn create(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     key: String,
     def: RoleDefinition,
@@ -115,7 +117,7 @@ pub async fn create(
         return Err(ApiError::conflict("BUILT_IN_ROLE", format!("`{key}` is a built-in role")));
     }
     check_grantable(ctx, &def.permissions)?;
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = role::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -135,22 +137,18 @@ pub async fn create(
         }
         _ => e.into(),
     })?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "role.created").org(ctx.org_id()).target("role", &key).details(
-            serde_json::json!({ "name": row.name, "permissions": permissions::to_names(&def.permissions) }),
-        ),
-    )
-    .await?;
+    let created = RoleCreated {
+        key: key.clone(),
+        name: row.name.clone(),
+        permissions: permissions::to_names(&def.permissions),
+    };
+    changes::record(&tx, ctx, Event::RoleCreated(created)).await?;
     tx.commit().await?;
     Ok(custom_view(row))
 }
 
 pub async fn update(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     key: &str,
     def: RoleDefinition,
@@ -158,7 +156,7 @@ pub async fn update(
     if permissions::is_built_in(key) {
         return Err(ApiError::conflict("BUILT_IN_ROLE", "built-in roles cannot be changed"));
     }
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<role::Entity>(ctx)
         .filter(role::Column::Key.eq(key))
@@ -175,36 +173,24 @@ pub async fn update(
     active.permissions = Set(stored(&def.permissions));
     active.updated_at = Set(now);
     let row = active.update(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "role.updated").org(ctx.org_id()).target("role", key).details(
-            serde_json::json!({
-                "name": { "from": before.name, "to": def.name },
-                "permissions": {
-                    "from": permissions::to_names(&before.permissions),
-                    "to": permissions::to_names(&def.permissions),
-                },
-            }),
-        ),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let updated = RoleUpdated {
+        key: key.to_string(),
+        name: TextChange { from: before.name.clone(), to: def.name.clone() },
+        permissions: ListChange {
+            from: permissions::to_names(&before.permissions),
+            to: permissions::to_names(&def.permissions),
+        },
+    };
+    changes::record(&tx, ctx, Event::RoleUpdated(updated)).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(custom_view(row))
 }
 
-pub async fn delete(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    key: &str,
-) -> Result<(), ApiError> {
+pub async fn delete(state: &AppState, ctx: &OrgContext, key: &str) -> Result<(), ApiError> {
     if permissions::is_built_in(key) {
         return Err(ApiError::conflict("BUILT_IN_ROLE", "built-in roles cannot be deleted"));
     }
-    let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<role::Entity>(ctx)
         .filter(role::Column::Key.eq(key))
@@ -220,13 +206,7 @@ pub async fn delete(
         ));
     }
     role::Entity::delete_by_id(row.id).exec(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "role.deleted").org(ctx.org_id()).target("role", key),
-    )
-    .await?;
+    changes::record(&tx, ctx, Event::RoleDeleted(RoleDeleted { key: key.to_string() })).await?;
     tx.commit().await?;
     Ok(())
 }

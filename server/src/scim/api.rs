@@ -3,12 +3,7 @@ use poem_openapi::{ApiResponse, Object, OpenApi};
 
 use super::tokens;
 use crate::{
-    AppState,
-    app::Tag,
-    auth::tenant,
-    error::ApiResult,
-    http::{NoContent, RequestMeta},
-    json::OptionalJsonBody,
+    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::OptionalJsonBody,
     permissions::Permission,
 };
 
@@ -60,12 +55,11 @@ impl ScimTokensApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: OptionalJsonBody<CreateScimTokenRequest>,
     ) -> ApiResult<CreatedScimToken> {
         org.require(Permission::ScimManage)?;
         let request = body.0;
-        let issued = tokens::issue(&state, &meta, &org, request.manage_owners.unwrap_or(false)).await?;
+        let issued = tokens::issue(&state, &org, request.manage_owners.unwrap_or(false)).await?;
         Ok(CreatedScimToken::Created(poem_openapi::payload::Json(ScimTokenResponse {
             id: issued.id,
             token: issued.token,
@@ -84,14 +78,9 @@ impl ScimTokensApi {
         tag = "Tag::Scim",
         operation_id = "revoke_scim_tokens"
     )]
-    async fn revoke_scim_tokens(
-        &self,
-        state: Data<&AppState>,
-        org: tenant::Path,
-        meta: RequestMeta,
-    ) -> ApiResult<NoContent> {
+    async fn revoke_scim_tokens(&self, state: Data<&AppState>, org: tenant::Path) -> ApiResult<NoContent> {
         org.require(Permission::ScimManage)?;
-        tokens::revoke_all(&state, &meta, &org).await?;
+        tokens::revoke_all(&state, &org).await?;
         Ok(NoContent::NoContent)
     }
 }

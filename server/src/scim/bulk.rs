@@ -19,7 +19,6 @@ use super::{
 use crate::{
     AppState,
     error::{ApiError, ErrorKind},
-    http::RequestMeta,
 };
 
 pub const BULK_REQUEST_URN: &str = "urn:ietf:params:scim:api:messages:2.0:BulkRequest";
@@ -283,12 +282,7 @@ impl Done {
 }
 
 /// Runs the operations in order; stops once `failOnErrors` operations have failed.
-pub async fn run(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &ScimContext,
-    request: BulkRequest,
-) -> ScimBulkResponse {
+pub async fn run(state: &AppState, ctx: &ScimContext, request: BulkRequest) -> ScimBulkResponse {
     let base = format!("{}/scim/v2", state.config.public_base_url);
     let mut created: HashMap<String, String> = HashMap::new();
     let mut errors = 0;
@@ -297,7 +291,7 @@ pub async fn run(
         if request.fail_on_errors.is_some_and(|limit| errors >= limit) {
             break;
         }
-        let outcome = perform(state, meta, ctx, &op, &created).await;
+        let outcome = perform(state, ctx, &op, &created).await;
         let method = op.action.method().to_string();
         results.push(match outcome {
             Ok(done) => {
@@ -341,7 +335,6 @@ pub async fn run(
 /// One operation, exactly as its single request would run.
 async fn perform(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     op: &Operation,
     created: &HashMap<String, String>,
@@ -352,36 +345,36 @@ async fn perform(
     let if_match = op.version.as_deref();
     match (op.endpoint, &op.action, id) {
         (Endpoint::Users, Action::Create, _) => {
-            let r = users::create(state, meta, ctx, &data).await?;
+            let r = users::create(state, ctx, &data).await?;
             Done::rendered(201, &r.resource, r.location, r.version)
         }
         (Endpoint::Users, Action::Replace(_), Some(id)) => {
-            let r = users::update(state, meta, ctx, id, users::Change::Replace(&data), if_match).await?;
+            let r = users::update(state, ctx, id, users::Change::Replace(&data), if_match).await?;
             Done::rendered(200, &r.resource, r.location, r.version)
         }
         (Endpoint::Users, Action::Patch(_), Some(id)) => {
-            let r = users::update(state, meta, ctx, id, users::Change::Patch(&data), if_match).await?;
+            let r = users::update(state, ctx, id, users::Change::Patch(&data), if_match).await?;
             Done::rendered(200, &r.resource, r.location, r.version)
         }
         (Endpoint::Groups, Action::Create, _) => {
-            let r = groups::create(state, meta, ctx, &data).await?;
+            let r = groups::create(state, ctx, &data).await?;
             Done::rendered(201, &r.resource, r.location, r.version)
         }
         (Endpoint::Groups, Action::Replace(_), Some(id)) => {
-            groups::update(state, meta, ctx, id, groups::Change::Replace(&data), if_match).await?;
+            groups::update(state, ctx, id, groups::Change::Replace(&data), if_match).await?;
             let r = groups::get(state, ctx, id, false).await?;
             Done::rendered(200, &r.resource, r.location, r.version)
         }
         // As the single request: 204, the group not echoed.
         (Endpoint::Groups, Action::Patch(_), Some(id)) => {
-            groups::update(state, meta, ctx, id, groups::Change::Patch(&data), if_match).await?;
+            groups::update(state, ctx, id, groups::Change::Patch(&data), if_match).await?;
             let r = groups::get(state, ctx, id, false).await?;
             Done::rendered(204, &r.resource, r.location, r.version)
         }
         (endpoint, Action::Delete(_), Some(id)) => {
             match endpoint {
-                Endpoint::Users => users::delete(state, meta, ctx, id, if_match).await?,
-                Endpoint::Groups => groups::delete(state, meta, ctx, id, if_match).await?,
+                Endpoint::Users => users::delete(state, ctx, id, if_match).await?,
+                Endpoint::Groups => groups::delete(state, ctx, id, if_match).await?,
             }
             let location = format!("{}/scim/v2/{}/{id}", state.config.public_base_url, endpoint.name());
             Ok(Done { status: 204, id: id.to_string(), location, version: None })

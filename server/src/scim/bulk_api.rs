@@ -18,7 +18,6 @@ use crate::{
     AppState,
     app::Tag,
     error::{ApiError, SCIM_CONTENT_TYPE, ScimError},
-    http::RequestMeta,
     json::BodyLimit,
 };
 
@@ -36,11 +35,10 @@ impl ScimBulkApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         body: BulkBody,
     ) -> Result<ScimJson<ScimBulkResponse>, ScimError> {
         let request = bulk::parse(&body.value)?;
-        Ok(ScimJson(bulk::run(&state, &meta, &auth.0, request).await))
+        Ok(ScimJson(bulk::run(&state, &auth.0, request).await))
     }
 }
 

@@ -8,7 +8,7 @@ use guildhall_entities::{membership, team, team_member};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
 };
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
@@ -19,7 +19,12 @@ use super::{
     tokens::ScimContext,
     value::invalid_value,
 };
-use crate::{AppState, db, error::ApiError, http::RequestMeta};
+use crate::{
+    AppState,
+    changes::{Event, catalog::ScimGroupUpdated},
+    db,
+    error::ApiError,
+};
 
 /// Resolves SCIM User ids to user ids; an id that is not a membership of the org fails.
 pub(super) async fn resolve_members<C: ConnectionTrait>(
@@ -138,7 +143,6 @@ pub(super) fn member_delta(ops: &[patch::PatchOp]) -> Option<(Vec<Uuid>, Vec<Str
 
 pub(super) async fn patch_members(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     id: Uuid,
     (add, remove): (Vec<Uuid>, Vec<String>),
@@ -178,20 +182,16 @@ pub(super) async fn patch_members(
         .exec(&tx)
         .await?;
     let affected: Vec<Uuid> = adding.iter().chain(removing.iter()).copied().collect();
-    finish_change(
-        &tx,
-        now,
-        meta,
-        ctx,
-        "scim.group.updated",
-        team.id,
-        &affected,
-        json!({
-            "name": team.name,
-            "members_added": added,
-            "members_removed": removed,
-        }),
-    )
+    finish_change(&tx, ctx, now, &affected, |role_changes| {
+        Event::ScimGroupUpdated(ScimGroupUpdated {
+            team_id: team.id,
+            name: team.name.clone(),
+            renamed_from: None,
+            members_added: added,
+            members_removed: removed,
+            role_changes,
+        })
+    })
     .await?;
     tx.commit().await?;
     Ok(())

@@ -26,10 +26,12 @@ use super::{
 };
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    db,
+    changes::{
+        self, Event,
+        catalog::{RoleChange, ScimGroupCreated, ScimGroupDeleted, ScimGroupUpdated},
+    },
+    credentials, db,
     error::ApiError,
-    http::RequestMeta,
 };
 
 /// Rows per batched statement (keeps bound parameters far below both databases' limits).
@@ -203,43 +205,25 @@ fn map_name_taken(name: String) -> impl FnOnce(sea_orm::DbErr) -> ApiError {
     }
 }
 
-/// Re-derives the roles of the users a change touched, then audits the change (actor `scim`)
-/// with the role changes in its details.
-#[allow(clippy::too_many_arguments)]
+/// Re-derives the roles of the users a change touched, then records the change (actor `scim`)
+/// that `event` makes of the role changes.
 pub(super) async fn finish_change<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
     ctx: &ScimContext,
-    action: &'static str,
-    team_id: Uuid,
+    now: DateTime<Utc>,
     affected: &[Uuid],
-    mut details: Value,
+    event: impl FnOnce(Vec<RoleChange>) -> Event,
 ) -> Result<(), ApiError> {
-    let role_changes = roles::recompute(db, ctx.org.id, affected, now).await?;
-    if let Some(map) = details.as_object_mut() {
-        map.insert("role_changes".into(), json!(role_changes));
-    }
+    let role_changes = roles::recompute(db, ctx.org_id(), affected, now).await?;
     let roles_changed = !role_changes.is_empty();
-    audit::record(
-        db,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), action).org(ctx.org.id).target("team", team_id).details(details),
-    )
-    .await?;
+    changes::record(db, ctx, event(role_changes)).await?;
     if roles_changed {
-        crate::credentials::reconcile(db, now, meta, ctx.actor(), ctx.org.id).await?;
+        credentials::reconcile(db, ctx).await?;
     }
     Ok(())
 }
 
-pub async fn create(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &ScimContext,
-    body: &Value,
-) -> Result<Rendered, ApiError> {
+pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result<Rendered, ApiError> {
     let doc = resource::parse_resource(&GROUP_TYPE, body)?.doc;
     let name = display_name(&doc)?;
     let wanted = member_ids(&doc)?;
@@ -268,20 +252,15 @@ pub async fn create(
     let team = team.insert(&tx).await.map_err(map_name_taken(name.clone()))?;
     let added: Vec<Uuid> = wanted.iter().filter_map(|id| resolved.get(id).copied()).collect();
     apply_members(&tx, org_id, team.id, &added, &[], now).await?;
-    finish_change(
-        &tx,
-        now,
-        meta,
-        ctx,
-        "scim.group.created",
-        team.id,
-        &added,
-        json!({
-            "name": name,
-            "external_id": team.external_id,
-            "members_added": added.len(),
-        }),
-    )
+    finish_change(&tx, ctx, now, &added, |role_changes| {
+        Event::ScimGroupCreated(ScimGroupCreated {
+            team_id: team.id,
+            name,
+            external_id: team.external_id.clone(),
+            members_added: added.len() as u64,
+            role_changes,
+        })
+    })
     .await?;
     tx.commit().await?;
     let members = members_of(&state.db, team.id).await?;
@@ -296,7 +275,6 @@ pub enum Change<'a> {
 
 pub async fn update(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     id: Uuid,
     change: Change<'_>,
@@ -308,7 +286,7 @@ pub async fn update(
         Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
     };
     if let Some(delta) = ops.as_deref().and_then(member_delta) {
-        return patch_members(state, meta, ctx, id, delta, if_match).await;
+        return patch_members(state, ctx, id, delta, if_match).await;
     }
     let now = list::now(state);
     let tx = db::begin_write(&state.writer).await?;
@@ -378,21 +356,16 @@ pub async fn update(
         added.clone()
     };
     let affected: Vec<Uuid> = affected.into_iter().chain(removed.iter().copied()).collect();
-    finish_change(
-        &tx,
-        now,
-        meta,
-        ctx,
-        "scim.group.updated",
-        team.id,
-        &affected,
-        json!({
-            "name": name,
-            "renamed_from": renamed.then_some(&team.name),
-            "members_added": added.len(),
-            "members_removed": removed.len(),
-        }),
-    )
+    finish_change(&tx, ctx, now, &affected, |role_changes| {
+        Event::ScimGroupUpdated(ScimGroupUpdated {
+            team_id: team.id,
+            name,
+            renamed_from: renamed.then(|| team.name.clone()),
+            members_added: added.len() as u64,
+            members_removed: removed.len() as u64,
+            role_changes,
+        })
+    })
     .await?;
     tx.commit().await?;
     Ok(())
@@ -400,7 +373,6 @@ pub async fn update(
 
 pub async fn delete(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     id: Uuid,
     if_match: Option<&str>,
@@ -419,8 +391,15 @@ pub async fn delete(
         .await?;
     team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(team.id)).exec(&tx).await?;
     team::Entity::delete_by_id(team.id).exec(&tx).await?;
-    let details = json!({ "name": team.name, "member_count": former.len() });
-    finish_change(&tx, now, meta, ctx, "scim.group.deleted", team.id, &former, details).await?;
+    finish_change(&tx, ctx, now, &former, |role_changes| {
+        Event::ScimGroupDeleted(ScimGroupDeleted {
+            team_id: team.id,
+            name: team.name.clone(),
+            member_count: former.len() as u64,
+            role_changes,
+        })
+    })
+    .await?;
     tx.commit().await?;
     Ok(())
 }

@@ -23,7 +23,7 @@ use crate::{
     AppState,
     app::Tag,
     error::{ApiError, ScimError},
-    http::{NoContent, RequestMeta},
+    http::NoContent,
 };
 
 type ScimResult<T> = Result<T, ScimError>;
@@ -218,10 +218,9 @@ impl ScimUsersApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         body: ScimBody<ScimUser>,
     ) -> ScimResult<UserResponse> {
-        let created = users::create(&state, &meta, &auth.0, &body.value).await?;
+        let created = users::create(&state, &auth.0, &body.value).await?;
         Ok(UserResponse::Created(ScimDoc::new(created.resource), created.version, created.location))
     }
 
@@ -252,14 +251,13 @@ impl ScimUsersApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: ScimBody<ScimUser>,
     ) -> ScimResult<UserResponse> {
         let id = resource_id(&id)?;
         let change = users::Change::Replace(&body.value);
-        let updated = users::update(&state, &meta, &auth.0, id, change, if_match.as_deref()).await?;
+        let updated = users::update(&state, &auth.0, id, change, if_match.as_deref()).await?;
         Ok(UserResponse::Ok(ScimDoc::new(updated.resource), updated.version))
     }
 
@@ -270,14 +268,13 @@ impl ScimUsersApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: ScimBody<ScimPatchRequest>,
     ) -> ScimResult<UserResponse> {
         let id = resource_id(&id)?;
         let change = users::Change::Patch(&body.value);
-        let updated = users::update(&state, &meta, &auth.0, id, change, if_match.as_deref()).await?;
+        let updated = users::update(&state, &auth.0, id, change, if_match.as_deref()).await?;
         Ok(UserResponse::Ok(ScimDoc::new(updated.resource), updated.version))
     }
 
@@ -288,11 +285,10 @@ impl ScimUsersApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
     ) -> ScimResult<NoContent> {
-        users::delete(&state, &meta, &auth.0, resource_id(&id)?, if_match.as_deref()).await?;
+        users::delete(&state, &auth.0, resource_id(&id)?, if_match.as_deref()).await?;
         Ok(NoContent::NoContent)
     }
 }
@@ -346,10 +342,9 @@ impl ScimGroupsApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         body: ScimBody<ScimGroup>,
     ) -> ScimResult<GroupResponse> {
-        let created = groups::create(&state, &meta, &auth.0, &body.value).await?;
+        let created = groups::create(&state, &auth.0, &body.value).await?;
         Ok(GroupResponse::Created(ScimDoc::new(created.resource), created.version, created.location))
     }
 
@@ -382,13 +377,12 @@ impl ScimGroupsApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: ScimBody<ScimGroup>,
     ) -> ScimResult<GroupResponse> {
         let id = resource_id(&id)?;
-        groups::update(&state, &meta, &auth.0, id, groups::Change::Replace(&body.value), if_match.as_deref())
+        groups::update(&state, &auth.0, id, groups::Change::Replace(&body.value), if_match.as_deref())
             .await?;
         let found = groups::get(&state, &auth.0, id, true).await?;
         Ok(GroupResponse::Ok(ScimDoc::new(found.resource), found.version))
@@ -401,14 +395,12 @@ impl ScimGroupsApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
         body: ScimBody<ScimPatchRequest>,
     ) -> ScimResult<GroupResponse> {
         let id = resource_id(&id)?;
-        groups::update(&state, &meta, &auth.0, id, groups::Change::Patch(&body.value), if_match.as_deref())
-            .await?;
+        groups::update(&state, &auth.0, id, groups::Change::Patch(&body.value), if_match.as_deref()).await?;
         let found = groups::get(&state, &auth.0, id, false).await?;
         Ok(GroupResponse::NoContent(found.version))
     }
@@ -419,11 +411,10 @@ impl ScimGroupsApi {
         &self,
         state: Data<&AppState>,
         auth: ScimAuth,
-        meta: RequestMeta,
         id: Path<String>,
         #[oai(name = "If-Match")] if_match: Header<Option<String>>,
     ) -> ScimResult<NoContent> {
-        groups::delete(&state, &meta, &auth.0, resource_id(&id)?, if_match.as_deref()).await?;
+        groups::delete(&state, &auth.0, resource_id(&id)?, if_match.as_deref()).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -14,31 +14,32 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, JoinType, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, RelationTrait, sea_query::Expr,
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     AppState,
     app::Tag,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped, tenant},
+    auth::{OrgContext, tenant},
+    changes::{
+        self, Event,
+        catalog::{GroupRoleMappingCreated, GroupRoleMappingDeleted, RoleChange},
+    },
     credentials, db,
     error::{ApiError, ApiResult},
-    http::{NoContent, RequestMeta},
+    http::NoContent,
     json::JsonBody,
     members,
     orgs::MembershipStatus,
     permissions::{self, Permission},
     roles as org_roles,
+    scope::scoped,
 };
 
 const BATCH: usize = 500;
 const MAX_GROUP_NAME: usize = 256;
 
-/// How a membership's role changed: `{user_id, from, to}`, for the audit entry.
-pub type RoleChange = Value;
-
-/// Re-derives the roles of `user_ids` (directory-managed memberships only) from their groups.
+/// Re-derives the roles of `user_ids` (directory-managed memberships only) from their groups;
+/// returns how each changed membership's role changed, for the change's record.
 pub async fn recompute<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
@@ -102,7 +103,7 @@ pub async fn recompute<C: ConnectionTrait>(
                 .filter(membership::Column::Id.eq(m.id))
                 .exec(db)
                 .await?;
-            changes.push(json!({ "user_id": m.user_id, "from": m.role, "to": target }));
+            changes.push(RoleChange { user_id: m.user_id, from: m.role, to: target.to_string() });
         }
     }
     Ok(changes)
@@ -237,7 +238,6 @@ impl GroupRoleMappingsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<CreateGroupRoleMapping>,
     ) -> ApiResult<CreatedMapping> {
         org.require(Permission::MembersWrite)?;
@@ -246,7 +246,7 @@ impl GroupRoleMappingsApi {
             return Err(ApiError::validation("group", format!("must be 1 to {MAX_GROUP_NAME} characters")));
         }
         let role = body.0.role.trim().to_string();
-        let row = create(&state, &meta, &org, group, role).await?;
+        let row = create(&state, &org, group, role).await?;
         Ok(CreatedMapping::Created(Json(row.into())))
     }
 
@@ -265,22 +265,20 @@ impl GroupRoleMappingsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::MembersWrite)?;
-        delete(&state, &meta, &org, id.0).await?;
+        delete(&state, &org, id.0).await?;
         Ok(NoContent::NoContent)
     }
 }
 
 async fn create(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     group: String,
     role: String,
 ) -> Result<group_role_mapping::Model, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     members::service::check_role_assignable(&tx, ctx, &role).await?;
     let row = group_role_mapping::ActiveModel {
@@ -301,19 +299,11 @@ async fn create(
         _ => e.into(),
     })?;
     let affected = members_of_matching(&tx, &row).await?;
-    let changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
-    require_owner_for_owner_changes(ctx, &changes)?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "group_role_mapping.created")
-            .org(ctx.org_id())
-            .target("group_role_mapping", row.id)
-            .details(json!({ "group": group, "role": role, "role_changes": changes })),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let role_changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
+    require_owner_for_owner_changes(ctx, &role_changes)?;
+    let created = GroupRoleMappingCreated { mapping_id: row.id, group, role, role_changes };
+    changes::record(&tx, ctx, Event::GroupRoleMappingCreated(created)).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(row)
 }
@@ -321,8 +311,7 @@ async fn create(
 /// A mapping change that would change an owner's role is an owner's to make (the transaction
 /// that computed it is dropped, undoing it).
 fn require_owner_for_owner_changes(ctx: &OrgContext, changes: &[RoleChange]) -> Result<(), ApiError> {
-    let touches_owner =
-        changes.iter().any(|c| c.get("from").and_then(Value::as_str) == Some(permissions::OWNER));
+    let touches_owner = changes.iter().any(|c| c.from == permissions::OWNER);
     if touches_owner && !ctx.is_owner() {
         return Err(ApiError::forbidden(
             "OWNER_REQUIRED",
@@ -332,8 +321,8 @@ fn require_owner_for_owner_changes(ctx: &OrgContext, changes: &[RoleChange]) -> 
     Ok(())
 }
 
-async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
-    let now = state.clock.now();
+async fn delete(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = scoped::<group_role_mapping::Entity>(ctx)
         .filter(group_role_mapping::Column::Id.eq(id))
@@ -344,19 +333,12 @@ async fn delete(state: &AppState, meta: &RequestMeta, ctx: &OrgContext, id: Uuid
     members::service::check_role_assignable(&tx, ctx, &row.role).await?;
     group_role_mapping::Entity::delete_by_id(row.id).exec(&tx).await?;
     let affected = members_of_matching(&tx, &row).await?;
-    let changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
-    require_owner_for_owner_changes(ctx, &changes)?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "group_role_mapping.deleted")
-            .org(ctx.org_id())
-            .target("group_role_mapping", row.id)
-            .details(json!({ "group": row.group_name, "role": row.role, "role_changes": changes })),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), ctx.org_id()).await?;
+    let role_changes = recompute(&tx, ctx.org_id(), &affected, now).await?;
+    require_owner_for_owner_changes(ctx, &role_changes)?;
+    let deleted =
+        GroupRoleMappingDeleted { mapping_id: row.id, group: row.group_name, role: row.role, role_changes };
+    changes::record(&tx, ctx, Event::GroupRoleMappingDeleted(deleted)).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -5,17 +5,21 @@
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{org, scim_token};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
     auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{ScimTokenIssued, ScimTokenLegacyUsed, ScimTokenRevoked},
+    },
     credentials::{self, Standing},
     crypto, db,
     error::ApiError,
     http::RequestMeta,
+    scope::{OrgId, Scope},
 };
 
 pub const GRACE: Duration = Duration::hours(24);
@@ -34,11 +38,10 @@ pub struct IssuedScimToken {
 /// and only an owner issues a token that may manage owners' memberships.
 pub async fn issue(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     manage_owners: bool,
 ) -> Result<IssuedScimToken, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let secret = crypto::new_secret(crypto::SCIM_TOKEN_PREFIX)
         .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
     let tx = db::begin_write(&state.writer).await?;
@@ -79,39 +82,30 @@ pub async fn issue(
     .exec_without_returning(&tx)
     .await?;
     let previous_valid_until = (rotated.rows_affected > 0).then_some(grace_end);
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(
-            ctx.actor(),
-            if rotated.rows_affected > 0 { "scim.token.rotated" } else { "scim.token.created" },
-        )
-        .org(ctx.org_id())
-        .target("scim_token", id)
-        .details(json!({ "previous_valid_until": previous_valid_until, "manage_owners": manage_owners })),
-    )
-    .await?;
+    let issued = ScimTokenIssued { token_id: id, previous_valid_until, manage_owners };
+    let event = if rotated.rows_affected > 0 {
+        Event::ScimTokenRotated(issued)
+    } else {
+        Event::ScimTokenCreated(issued)
+    };
+    changes::record(&tx, ctx, event).await?;
     tx.commit().await?;
     Ok(IssuedScimToken { id, token: secret, created_at: now, previous_valid_until })
 }
 
-pub async fn revoke_all(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) -> Result<(), ApiError> {
-    let now = state.clock.now();
+pub async fn revoke_all(state: &AppState, ctx: &OrgContext) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let removed = scim_token::Entity::delete_many()
         .filter(scim_token::Column::OrgId.eq(ctx.org_id()))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "scim.token.revoked")
-            .org(ctx.org_id())
-            .details(json!({ "tokens_revoked": removed.rows_affected })),
-    )
-    .await?;
+    let revoked = ScimTokenRevoked {
+        token_id: None,
+        tokens_revoked: removed.rows_affected,
+        reason: None,
+        issuer: None,
+    };
+    changes::record(&tx, ctx, Event::ScimTokenRevoked(revoked)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -119,15 +113,25 @@ pub async fn revoke_all(state: &AppState, meta: &RequestMeta, ctx: &OrgContext) 
 /// The org a SCIM request acts in.
 #[derive(Clone, Debug)]
 pub struct ScimContext {
+    scope: Scope,
     pub org: org::Model,
     pub token_id: Uuid,
     /// An owner allowed this token to adopt, deactivate and delete owners' memberships.
     pub manage_owners: bool,
 }
 
+/// The SCIM request's [`Scope`]: the token's org, the directory as actor.
+impl std::ops::Deref for ScimContext {
+    type Target = Scope;
+
+    fn deref(&self) -> &Scope {
+        &self.scope
+    }
+}
+
 impl ScimContext {
-    pub fn actor(&self) -> Actor {
-        Actor::Scim { token_id: self.token_id }
+    pub fn scope(&self) -> &Scope {
+        &self.scope
     }
 
     /// The directory may change an owner's membership only with an owner's leave.
@@ -170,6 +174,8 @@ pub async fn authenticate(
     if token.expires_at.is_some_and(|t| t <= now) {
         return Err(invalid());
     }
+    let scope =
+        Scope::new(OrgId::of(&org), Actor::Scim { token_id: token.id }, meta.clone(), state.clock.clone());
     if token.last_used_at.is_none_or(|t| now - t >= LAST_USED_GRANULARITY) {
         let tx = db::begin_write(&state.writer).await?;
         scim_token::Entity::update_many()
@@ -178,18 +184,10 @@ pub async fn authenticate(
             .exec(&tx)
             .await?;
         if let Some(until) = token.expires_at {
-            audit::record(
-                &tx,
-                now,
-                meta,
-                AuditEvent::new(Actor::Scim { token_id: token.id }, "scim.token.legacy_used")
-                    .org(org.id)
-                    .target("scim_token", token.id)
-                    .details(json!({ "valid_until": until })),
-            )
-            .await?;
+            let used = ScimTokenLegacyUsed { token_id: token.id, valid_until: until };
+            changes::record(&tx, &scope, Event::ScimTokenLegacyUsed(used)).await?;
         }
         tx.commit().await?;
     }
-    Ok(ScimContext { org, token_id: token.id, manage_owners: token.manage_owners })
+    Ok(ScimContext { scope, org, token_id: token.id, manage_owners: token.manage_owners })
 }

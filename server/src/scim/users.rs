@@ -19,10 +19,12 @@ use super::{
 };
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
+    changes::{
+        self, Event,
+        catalog::{ScimUserCreated, ScimUserDeleted, ScimUserUpdated},
+    },
     credentials, db,
     error::{ApiError, ErrorKind},
-    http::RequestMeta,
     members,
     orgs::MembershipStatus,
     permissions,
@@ -71,12 +73,7 @@ async fn ensure_user_name_free<C: ConnectionTrait>(
     Ok(())
 }
 
-pub async fn create(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &ScimContext,
-    body: &Value,
-) -> Result<Rendered, ApiError> {
+pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result<Rendered, ApiError> {
     let parsed = resource::parse_resource(&USER_TYPE, body)?;
     let doc = parsed.doc;
     let active = asked_active(&doc).unwrap_or(true);
@@ -114,18 +111,9 @@ pub async fn create(
             let (account, consent) = provisioning::directory_identity(&tx, now, org, email.as_deref())
                 .await
                 .map_err(scim_refusal)?;
-            match provisioning::admit(
-                &tx,
-                now,
-                meta,
-                ctx.actor(),
-                org,
-                &account,
-                permissions::MEMBER,
-                consent,
-            )
-            .await
-            .map_err(scim_refusal)?
+            match provisioning::admit(&tx, ctx, org, &account, permissions::MEMBER, consent)
+                .await
+                .map_err(scim_refusal)?
             {
                 JoinOutcome::Joined(m) => m,
                 JoinOutcome::AlreadyMember(_) => {
@@ -159,24 +147,17 @@ pub async fn create(
     if loaded.active() != active {
         set_active(&tx, org.id, &mut loaded, active, now).await?;
     }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "scim.user.created")
-            .org(org.id)
-            .target("user", loaded.row.user_id)
-            .details(json!({
-                "scim_id": loaded.row.id,
-                "user_name": user_name,
-                "email": email,
-                "active": active,
-                "adopted_membership": adopted,
-            })),
-    )
-    .await?;
+    let created = ScimUserCreated {
+        user_id: loaded.row.user_id,
+        scim_id: loaded.row.id,
+        user_name,
+        email,
+        active,
+        adopted_membership: adopted,
+    };
+    changes::record(&tx, ctx, Event::ScimUserCreated(created)).await?;
     if !active {
-        credentials::reconcile(&tx, now, meta, ctx.actor(), org.id).await?;
+        credentials::reconcile(&tx, ctx).await?;
     }
     tx.commit().await?;
     // Only an adopted membership can already be in teams.
@@ -265,7 +246,6 @@ pub enum Change<'a> {
 
 pub async fn update(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     id: Uuid,
     change: Change<'_>,
@@ -339,24 +319,17 @@ pub async fn update(
         }
     }
     if changed_doc || active_changed {
-        let action = match (active_changed, loaded.active()) {
-            (true, false) => "scim.user.deactivated",
-            (true, true) => "scim.user.reactivated",
-            _ => "scim.user.updated",
+        let updated =
+            ScimUserUpdated { user_id: loaded.row.user_id, scim_id: id, user_name, active: loaded.active() };
+        let event = match (active_changed, loaded.active()) {
+            (true, false) => Event::ScimUserDeactivated(updated),
+            (true, true) => Event::ScimUserReactivated(updated),
+            _ => Event::ScimUserUpdated(updated),
         };
-        audit::record(
-            &tx,
-            now,
-            meta,
-            AuditEvent::new(ctx.actor(), action)
-                .org(org_id)
-                .target("user", loaded.row.user_id)
-                .details(json!({ "scim_id": id, "user_name": user_name, "active": loaded.active() })),
-        )
-        .await?;
+        changes::record(&tx, ctx, event).await?;
     }
     if active_changed {
-        credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
+        credentials::reconcile(&tx, ctx).await?;
     }
     // The manager may have changed; the teams cannot have.
     let related = if changed_doc { related.with_managers_of(&tx, org_id, &loaded).await? } else { related };
@@ -366,7 +339,6 @@ pub async fn update(
 
 pub async fn delete(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &ScimContext,
     id: Uuid,
     if_match: Option<&str>,
@@ -400,20 +372,14 @@ pub async fn delete(
     if account_deleted {
         user::Entity::delete_by_id(user_id).exec(&tx).await?;
     }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "scim.user.deleted").org(org_id).target("user", user_id).details(
-            json!({
-                "scim_id": id,
-                "user_name": loaded.row.attributes.get("userName"),
-                "account_deleted": account_deleted,
-            }),
-        ),
-    )
-    .await?;
-    credentials::reconcile(&tx, now, meta, ctx.actor(), org_id).await?;
+    let deleted = ScimUserDeleted {
+        user_id,
+        scim_id: id,
+        user_name: loaded.row.attributes.get("userName").and_then(Value::as_str).map(str::to_string),
+        account_deleted,
+    };
+    changes::record(&tx, ctx, Event::ScimUserDeleted(deleted)).await?;
+    credentials::reconcile(&tx, ctx).await?;
     tx.commit().await?;
     Ok(())
 }

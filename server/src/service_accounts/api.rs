@@ -8,7 +8,7 @@ use crate::{
     app::Tag,
     auth::tenant,
     error::{ApiError, ApiResult},
-    http::{NoContent, RequestMeta},
+    http::NoContent,
     json::JsonBody,
     orgs::settings,
     permissions::Permission,
@@ -67,7 +67,6 @@ impl ServiceAccountsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<CreateServiceAccountRequest>,
     ) -> ApiResult<CreatedServiceAccount> {
         org.require(Permission::ServiceAccountsWrite)?;
@@ -76,7 +75,7 @@ impl ServiceAccountsApi {
         if role.is_empty() || role.len() > 40 {
             return Err(ApiError::validation("role", "must be a role key"));
         }
-        let account = service::create(&state, &meta, &org, name, role).await?;
+        let account = service::create(&state, &org, name, role).await?;
         Ok(CreatedServiceAccount::Created(Json(account.into())))
     }
 
@@ -94,10 +93,9 @@ impl ServiceAccountsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::ServiceAccountsWrite)?;
-        service::delete(&state, &meta, &org, id.0).await?;
+        service::delete(&state, &org, id.0).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -117,12 +115,11 @@ impl ServiceAccountsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         id: Path<Uuid>,
-        meta: RequestMeta,
         body: JsonBody<CreateTokenRequest>,
     ) -> ApiResult<CreatedServiceAccountToken> {
         org.require(Permission::ServiceAccountsWrite)?;
         let new = tokens::service::validate(&body.name, body.expires_at, state.clock.now())?;
-        let issued = service::create_token(&state, &meta, &org, id.0, new).await?;
+        let issued = service::create_token(&state, &org, id.0, new).await?;
         Ok(CreatedServiceAccountToken::Created(Json(issued.into())))
     }
 
@@ -161,10 +158,9 @@ impl ServiceAccountsApi {
         org: tenant::Path,
         id: Path<Uuid>,
         token_id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::ServiceAccountsWrite)?;
-        service::revoke_token(&state, &meta, &org, id.0, token_id.0).await?;
+        service::revoke_token(&state, &org, id.0, token_id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -1,17 +1,22 @@
 use guildhall_entities::{api_token, membership, user};
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped},
+    auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{
+            ServiceAccountCreated, ServiceAccountDeleted, ServiceAccountTokenCreated,
+            ServiceAccountTokenRevoked,
+        },
+    },
     credentials::{self, Standing},
     db,
     error::ApiError,
-    http::RequestMeta,
     members::service as members,
+    scope::scoped,
     tokens::service::{self as tokens, IssuedToken, NewToken},
     users::service::{KIND_SERVICE, NewUser, UserStatus},
 };
@@ -70,12 +75,11 @@ async fn find<C: sea_orm::ConnectionTrait>(
 
 pub async fn create(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     name: String,
     role: String,
 ) -> Result<ServiceAccount, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     members::check_role_assignable(&tx, ctx, &role).await?;
     let id = Uuid::now_v7();
@@ -101,55 +105,35 @@ pub async fn create(
     account.kind = KIND_SERVICE.into();
     account.display_name = Some(name.clone());
     crate::orgs::service::insert_membership(&tx, now, ctx.org_id(), account.id, &role).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "service_account.created")
-            .org(ctx.org_id())
-            .target("service_account", account.id)
-            .details(json!({ "name": name, "role": role })),
-    )
-    .await?;
+    let created = ServiceAccountCreated { service_account_id: account.id, name, role: role.clone() };
+    changes::record(&tx, ctx, Event::ServiceAccountCreated(created)).await?;
     tx.commit().await?;
     Ok(ServiceAccount { user: account, role, token_count: 0 })
 }
 
-pub async fn delete(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    id: Uuid,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
+pub async fn delete(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let (account, role) = find(&tx, ctx, id).await?;
     if role == crate::permissions::OWNER {
         ctx.require_owner()?;
     }
     user::Entity::delete_by_id(account.id).exec(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "service_account.deleted")
-            .org(ctx.org_id())
-            .target("service_account", account.id)
-            .details(json!({ "name": account.display_name })),
-    )
-    .await?;
+    let deleted = ServiceAccountDeleted {
+        service_account_id: account.id,
+        name: account.display_name.unwrap_or_default(),
+    };
+    changes::record(&tx, ctx, Event::ServiceAccountDeleted(deleted)).await?;
     tx.commit().await?;
     Ok(())
 }
 
 pub async fn create_token(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     id: Uuid,
     new: NewToken,
 ) -> Result<IssuedToken, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let (account, role) = find(&tx, ctx, id).await?;
     // A token acts with the account's role: minting one takes standing as high as that role.
@@ -177,16 +161,12 @@ pub async fn create_token(
     }
     let issued =
         tokens::insert(&tx, now, account.id, ctx.org_id(), new, false, Some(ctx.principal().user_id)).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "service_account.token_created")
-            .org(ctx.org_id())
-            .target("service_account", account.id)
-            .details(json!({ "token_id": issued.token.id, "name": issued.token.name })),
-    )
-    .await?;
+    let created = ServiceAccountTokenCreated {
+        service_account_id: account.id,
+        token_id: issued.token.id,
+        name: issued.token.name.clone(),
+    };
+    changes::record(&tx, ctx, Event::ServiceAccountTokenCreated(created)).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -206,12 +186,10 @@ pub async fn list_tokens(
 
 pub async fn revoke_token(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     id: Uuid,
     token_id: Uuid,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let (account, _) = find(&tx, ctx, id).await?;
     let token = scoped::<api_token::Entity>(ctx)
@@ -221,16 +199,14 @@ pub async fn revoke_token(
         .await?
         .ok_or_else(ApiError::not_found)?;
     api_token::Entity::delete_by_id(token.id).exec(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "service_account.token_revoked")
-            .org(ctx.org_id())
-            .target("service_account", account.id)
-            .details(json!({ "token_id": token.id, "name": token.name })),
-    )
-    .await?;
+    let revoked = ServiceAccountTokenRevoked {
+        service_account_id: account.id,
+        token_id: token.id,
+        name: token.name,
+        reason: None,
+        issuer: None,
+    };
+    changes::record(&tx, ctx, Event::ServiceAccountTokenRevoked(revoked)).await?;
     tx.commit().await?;
     Ok(())
 }

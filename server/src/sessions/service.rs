@@ -9,8 +9,12 @@ use uuid::Uuid;
 use super::throttle;
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
     auth::{Credential, OrgRef, Principal},
+    changes::{
+        self, Event,
+        catalog::{SessionExpired, SessionRefreshReuseDetected, UserLoggedIn, UserLoggedOut},
+    },
     crypto, db,
     error::ApiError,
     http::RequestMeta,
@@ -18,6 +22,7 @@ use crate::{
     keys::{AccessClaims, jwt::Verifier},
     mfa,
     orgs::{self, ActiveOrg},
+    scope::{OrgId, Origin},
     users::{self, UserStatus, email},
 };
 
@@ -72,7 +77,8 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     let found = users::service::find_by_email(&state.db, &email).await?;
-    let now = state.clock.now();
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let now = origin.now();
     if let Some(user) = &found {
         throttle::check(&state.db, now, user.id, &throttle::client_of(meta)).await?;
     }
@@ -83,36 +89,38 @@ pub async fn login(
     };
     if !matched {
         let tx = db::begin_write(&state.writer).await?;
-        throttle::record_failure(&tx, now, meta, user.id, "password").await?;
+        throttle::record_failure(&tx, &origin, user.id, "password").await?;
         tx.commit().await?;
         return Err(invalid_credentials());
     }
     check_status(&user)?;
+    let origin = origin.as_actor(Actor::User(user.id));
     let tx = db::begin_write(&state.writer).await?;
     if mfa::service::has_confirmed(&tx, user.id).await? {
         // The pair's failures are forgiven only once the second factor is right too.
-        let challenge = mfa::service::start_challenge(&tx, now, meta, user).await?;
+        let challenge = mfa::service::start_challenge(&tx, &origin, user).await?;
         tx.commit().await?;
         return Ok(LoginOutcome::MfaRequired(Box::new(challenge)));
     }
     throttle::clear(&tx, user.id, meta).await?;
-    Ok(LoginOutcome::SignedIn(Box::new(finish_sign_in(tx, state, meta, now, user, None).await?)))
+    Ok(LoginOutcome::SignedIn(Box::new(finish_sign_in(tx, state, &origin, user, None).await?)))
 }
 
 /// The end of every sign-in, inside its transaction: joins pending orgs, opens the session
 /// (marked as having passed MFA when `factor` names the second factor used), audits, commits
 /// and signs the first pair. Without MFA the session starts in no org that requires it.
+/// `origin` is the user's own.
 pub async fn finish_sign_in(
     tx: DatabaseTransaction,
     state: &AppState,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
+    origin: &Origin,
     user: user::Model,
     factor: Option<&'static str>,
 ) -> Result<SignedIn, ApiError> {
+    let now = origin.now();
     // The invitee of a verified address joins on sign-in.
     if user.email_verified_at.is_some() {
-        crate::provisioning::on_verified_address(&tx, now, meta, &user).await?;
+        crate::provisioning::on_verified_address(&tx, origin, &user).await?;
     }
     let mfa_at = factor.map(|_| now);
     let org = mfa::policy::starting_org(&tx, user.id, user.default_org_id, mfa_at.is_some()).await?;
@@ -121,14 +129,12 @@ pub async fn finish_sign_in(
     let user = row.update(&tx).await?;
     let (session_id, refresh) =
         start_session_with(&tx, state, now, user.id, org.as_ref().map(|o| o.id), mfa_at).await?;
-    let mut event = AuditEvent::new(Actor::User(user.id), "user.logged_in").target("session", session_id);
-    if let Some(factor) = factor {
-        event = event.details(serde_json::json!({ "mfa": factor }));
+    let event =
+        Event::UserLoggedIn(UserLoggedIn { user_id: user.id, session_id, mfa: factor.map(Into::into) });
+    match &org {
+        Some(o) => changes::record(&tx, &origin.in_org(OrgId::stored(o.id)), event).await?,
+        None => changes::record_instance(&tx, origin, event).await?,
     }
-    if let Some(o) = &org {
-        event = event.org(o.id);
-    }
-    audit::record(&tx, now, meta, event).await?;
     tx.commit().await?;
     let access_token = sign_access(state, now, &user, org.as_ref(), session_id).await?;
     Ok(SignedIn {
@@ -233,7 +239,8 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     if !crypto::looks_like(presented, crypto::REFRESH_TOKEN_PREFIX) {
         return Err(invalid_refresh());
     }
-    let now = state.clock.now();
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let now = origin.now();
     let found = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(crypto::digest(presented)))
         .find_also_related(session::Entity)
@@ -246,7 +253,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
         return Err(invalid_refresh());
     }
     if token.rotated_at.is_some() {
-        revoke_for_reuse(state, meta, now, &sess).await?;
+        revoke_for_reuse(state, &origin, &sess).await?;
         return Err(ApiError::unauthenticated(
             "REFRESH_TOKEN_REUSED",
             "this refresh token was already used; the session has been revoked",
@@ -260,7 +267,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
         return Err(invalid_refresh());
     }
     if let Some(org_id) = sess.org_id {
-        check_session_lifetime(state, meta, now, &sess, org_id).await?;
+        check_session_lifetime(state, &origin, &sess, org_id).await?;
     }
     // Still a member, and (without MFA) the org still does not require it; else move on.
     let mfa_passed = sess.mfa_at.is_some();
@@ -292,7 +299,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     if rotated.rows_affected == 0 {
         // Another request exchanged it between our read and write: that is reuse too.
         drop(tx);
-        revoke_for_reuse(state, meta, now, &sess).await?;
+        revoke_for_reuse(state, &origin, &sess).await?;
         return Err(ApiError::unauthenticated(
             "REFRESH_TOKEN_REUSED",
             "this refresh token was already used; the session has been revoked",
@@ -321,11 +328,11 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
 /// setting, else the instance's); past that, refreshing ends it and the user signs in again.
 async fn check_session_lifetime(
     state: &AppState,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
+    origin: &Origin,
     sess: &session::Model,
     org_id: Uuid,
 ) -> Result<(), ApiError> {
+    let now = origin.now();
     let own = guildhall_entities::org::Entity::find_by_id(org_id)
         .one(&state.db)
         .await?
@@ -339,13 +346,9 @@ async fn check_session_lifetime(
     }
     let tx = db::begin_write(&state.writer).await?;
     revoke(&tx, sess.id, now, "session_expired").await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(sess.user_id), "session.expired").org(org_id).target("session", sess.id),
-    )
-    .await?;
+    let scope = origin.as_actor(Actor::User(sess.user_id)).in_org(OrgId::stored(org_id));
+    let expired = SessionExpired { user_id: sess.user_id, session_id: sess.id };
+    changes::record(&tx, &scope, Event::SessionExpired(expired)).await?;
     tx.commit().await?;
     Err(ApiError::unauthenticated(
         "SESSION_EXPIRED",
@@ -353,21 +356,18 @@ async fn check_session_lifetime(
     ))
 }
 
-async fn revoke_for_reuse(
-    state: &AppState,
-    meta: &RequestMeta,
-    now: DateTime<Utc>,
-    sess: &session::Model,
-) -> Result<(), ApiError> {
+/// `origin` is the anonymous holder of the reused token.
+async fn revoke_for_reuse(state: &AppState, origin: &Origin, sess: &session::Model) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
-    revoke(&tx, sess.id, now, "refresh_token_reuse").await?;
-    let mut event = AuditEvent::new(Actor::Anonymous, "session.refresh_reuse_detected")
-        .target("session", sess.id)
-        .details(serde_json::json!({ "user_id": sess.user_id }));
-    if let Some(org_id) = sess.org_id {
-        event = event.org(org_id);
+    revoke(&tx, sess.id, origin.now(), "refresh_token_reuse").await?;
+    let event = Event::SessionRefreshReuseDetected(SessionRefreshReuseDetected {
+        user_id: sess.user_id,
+        session_id: sess.id,
+    });
+    match sess.org_id {
+        Some(org_id) => changes::record(&tx, &origin.in_org(OrgId::stored(org_id)), event).await?,
+        None => changes::record_instance(&tx, origin, event).await?,
     }
-    audit::record(&tx, now, meta, event).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -391,14 +391,14 @@ pub async fn revoke<C: ConnectionTrait>(
 /// Ends the caller's session: its access and refresh tokens stop working at once.
 pub async fn logout(state: &AppState, meta: &RequestMeta, principal: &Principal) -> Result<(), ApiError> {
     let session_id = principal.require_session()?;
-    let now = state.clock.now();
+    let origin = Origin::new(principal.actor(), meta.clone(), state.clock.clone());
     let tx = db::begin_write(&state.writer).await?;
-    revoke(&tx, session_id, now, "logout").await?;
-    let mut event = AuditEvent::new(principal.actor(), "user.logged_out").target("session", session_id);
-    if let Some(org) = &principal.org {
-        event = event.org(org.id);
+    revoke(&tx, session_id, origin.now(), "logout").await?;
+    let event = Event::UserLoggedOut(UserLoggedOut { user_id: principal.user_id, session_id });
+    match &principal.org {
+        Some(org) => changes::record(&tx, &origin.in_org(OrgId::stored(org.id)), event).await?,
+        None => changes::record_instance(&tx, &origin, event).await?,
     }
-    audit::record(&tx, now, meta, event).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -8,11 +8,16 @@ use sea_orm::EntityTrait;
 use super::service::{MAX_PASSWORD, SignedIn, sign_access, start_session};
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
+    changes::{
+        self, Event,
+        catalog::{OrgCreated, UserSignedUp},
+    },
     db,
     error::ApiError,
     http::RequestMeta,
     instance, invitations, mfa, orgs,
+    scope::{OrgId, Origin},
     users::{self, UserStatus, email, service::NewUser},
 };
 
@@ -64,6 +69,7 @@ fn org_name_for(email: &str, requested: Option<String>) -> Result<String, ApiErr
 /// Creates an account and its first org. The first account of the instance becomes an
 /// instance admin and may sign up even when signup is closed.
 pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Result<SignupOutcome, ApiError> {
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
     let email = email::normalize("email", &new.email)?;
     let settings = instance::service::get(&state.db).await?;
     check_password(&new.password, settings.password_min_length)?;
@@ -79,14 +85,14 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
             return Err(ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists"));
         }
         let hash = state.passwords.hash(&new.password).await?;
-        let now = state.clock.now();
+        let now = origin.now();
         let tx = db::begin_write(&state.writer).await?;
         let token = users::verification::issue_claim(&tx, state, now, existing.id, hash).await?;
         tx.commit().await?;
         users::verification::send_claim(state, &existing.email, &token).await;
         return Ok(SignupOutcome::VerifyToClaim(Box::new(existing)));
     }
-    let now = state.clock.now();
+    let now = origin.now();
     if let Some(token) = &invitation_token {
         let invitation = invitations::service::check_token(&state.db, token, &email, now).await?;
         // Joining an org whose password policy is stricter than the instance's.
@@ -113,37 +119,23 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
         NewUser { email, password_hash: Some(hash), status, is_instance_admin: first },
     )
     .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::Anonymous, "user.signed_up")
-            .target("user", user.id)
-            .details(serde_json::json!({ "status": status.as_str(), "instance_admin": first })),
-    )
-    .await?;
+    let signed_up = UserSignedUp { user_id: user.id, status: status.as_str().into(), instance_admin: first };
+    changes::record_instance(&tx, &origin, Event::UserSignedUp(signed_up)).await?;
+    let origin = origin.as_actor(Actor::User(user.id));
     let (org, verification) = match &invitation_token {
         // The token reached this address: the address is verified, and the user joins the
         // inviting org (and any other org that invited them) instead of getting one of their own.
         Some(token) => {
             let invitation = invitations::service::check_token(&tx, token, &user.email, now).await?;
-            let joined = invitations::service::accept_in(&tx, now, meta, invitation, &user).await?;
+            let joined = invitations::service::accept_in(&tx, &origin, invitation, &user).await?;
             let verified = users::service::mark_verified(&tx, user.clone(), now).await?;
-            crate::provisioning::on_verified_address(&tx, now, meta, &verified).await?;
+            crate::provisioning::on_verified_address(&tx, &origin, &verified).await?;
             (joined, None)
         }
         None => {
             let org = orgs::service::create_with_owner(&tx, now, &org_name, user.id).await?;
-            audit::record(
-                &tx,
-                now,
-                meta,
-                AuditEvent::new(Actor::User(user.id), "org.created")
-                    .org(org.id)
-                    .target("org", org.id)
-                    .details(serde_json::json!({ "name": org.name, "slug": org.slug })),
-            )
-            .await?;
+            let created = OrgCreated { org_id: org.id, name: org.name.clone(), slug: org.slug.clone() };
+            changes::record(&tx, &origin.in_org(OrgId::stored(org.id)), Event::OrgCreated(created)).await?;
             let token = users::verification::issue(&tx, state, now, user.id).await?;
             (org, Some(token))
         }

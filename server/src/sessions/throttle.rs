@@ -11,11 +11,12 @@ use sea_orm::{
 use uuid::Uuid;
 
 use crate::{
-    audit::{self, Actor, AuditEvent},
+    changes::{self, Event, catalog::UserLoginFailed},
     error::ApiError,
     http::RequestMeta,
     instance,
     orgs::MembershipStatus,
+    scope::Origin,
 };
 
 /// Failures that cost nothing; each one after them blocks the pair for 2^(n - 3) seconds.
@@ -168,15 +169,16 @@ pub async fn check<C: ConnectionTrait>(
 }
 
 /// Counts a failed sign-in (`factor`: `password`, `totp` or `recovery_code`) of `user_id` from
-/// the request's client, inside the caller's transaction, and audits it.
+/// the origin's client, inside the caller's transaction, and audits it. `origin` is the
+/// (anonymous) sign-in attempt.
 pub async fn record_failure<C: ConnectionTrait>(
     tx: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     user_id: Uuid,
     factor: &'static str,
 ) -> Result<Counted, ApiError> {
-    let client = client_of(meta);
+    let now = origin.now();
+    let client = client_of(origin.meta());
     let policy = policy_for(tx, user_id).await?;
     // Create the pair's row if missing (a concurrent first failure may win), then lock it.
     login_throttle::Entity::insert(login_throttle::ActiveModel {
@@ -200,19 +202,15 @@ pub async fn record_failure<C: ConnectionTrait>(
         .filter(login_throttle::Column::Client.eq(client.as_str()))
         .exec(tx)
         .await?;
-    let action = if counted.locked { "user.locked" } else { "user.login_failed" };
-    audit::record(
-        tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::Anonymous, action).target("user", user_id).details(serde_json::json!({
-            "factor": factor,
-            "client": client,
-            "failures": counted.failures,
-            "blocked_until": counted.blocked_until,
-        })),
-    )
-    .await?;
+    let failed = UserLoginFailed {
+        user_id,
+        factor: factor.into(),
+        client: Some(client),
+        failures: counted.failures,
+        blocked_until: counted.blocked_until,
+    };
+    let event = if counted.locked { Event::UserLocked(failed) } else { Event::UserLoginFailed(failed) };
+    changes::record_instance(tx, origin, event).await?;
     Ok(counted)
 }
 

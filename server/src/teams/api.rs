@@ -15,7 +15,7 @@ use crate::{
     app::Tag,
     auth::tenant,
     error::{ApiError, ApiResult},
-    http::{NoContent, RequestMeta},
+    http::NoContent,
     json::JsonBody,
     paging::PageRequest,
     permissions::Permission,
@@ -80,12 +80,11 @@ impl TeamsApi {
         &self,
         state: Data<&AppState>,
         org: tenant::Path,
-        meta: RequestMeta,
         body: JsonBody<CreateTeamRequest>,
     ) -> ApiResult<CreatedTeam> {
         org.require(Permission::TeamsWrite)?;
         let new = NewTeam::try_from(body.0)?;
-        let team = service::create(&state, &meta, &org, new).await?;
+        let team = service::create(&state, &org, new).await?;
         Ok(CreatedTeam::Created(Json(team.into())))
     }
 
@@ -123,12 +122,11 @@ impl TeamsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         id: Path<Uuid>,
-        meta: RequestMeta,
         body: JsonBody<UpdateTeamRequest>,
     ) -> ApiResult<Json<TeamResponse>> {
         org.require(Permission::TeamsWrite)?;
         let change = TeamChange::try_from(body.0)?;
-        Ok(Json(service::update(&state, &meta, &org, id.0, change).await?.into()))
+        Ok(Json(service::update(&state, &org, id.0, change).await?.into()))
     }
 
     /// Delete a team. Its members stay in the org. A team the directory (SCIM) manages answers
@@ -146,10 +144,9 @@ impl TeamsApi {
         state: Data<&AppState>,
         org: tenant::Path,
         id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::TeamsWrite)?;
-        service::delete(&state, &meta, &org, id.0).await?;
+        service::delete(&state, &org, id.0).await?;
         Ok(NoContent::NoContent)
     }
 
@@ -168,10 +165,9 @@ impl TeamsApi {
         org: tenant::Path,
         id: Path<Uuid>,
         user_id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<AddedTeamMember> {
         org.require(Permission::TeamsWrite)?;
-        Ok(match service::add_member(&state, &meta, &org, id.0, user_id.0).await? {
+        Ok(match service::add_member(&state, &org, id.0, user_id.0).await? {
             Added::New(member) => AddedTeamMember::Created(Json(member.into())),
             Added::Existing(member) => AddedTeamMember::Existing(Json(member.into())),
         })
@@ -192,10 +188,9 @@ impl TeamsApi {
         org: tenant::Path,
         id: Path<Uuid>,
         user_id: Path<Uuid>,
-        meta: RequestMeta,
     ) -> ApiResult<NoContent> {
         org.require(Permission::TeamsWrite)?;
-        service::remove_member(&state, &meta, &org, id.0, user_id.0).await?;
+        service::remove_member(&state, &org, id.0, user_id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -9,17 +9,19 @@ use sea_orm::{
     QuerySelect, TryInsertResult,
     sea_query::{Expr, ExprTrait},
 };
-use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
-    auth::{OrgContext, scoped},
+    auth::OrgContext,
+    changes::{
+        self, Event,
+        catalog::{TeamCreated, TeamDeleted, TeamMemberAdded, TeamMemberRemoved, TeamUpdated, ValueChange},
+    },
     db,
     error::ApiError,
-    http::RequestMeta,
     paging::PageRequest,
+    scope::scoped,
 };
 
 /// A team with the number of its members.
@@ -177,13 +179,8 @@ pub async fn get(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<TeamDet
     Ok(TeamDetail { team: Team { row, member_count }, members })
 }
 
-pub async fn create(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    new: NewTeam,
-) -> Result<Team, ApiError> {
-    let now = state.clock.now();
+pub async fn create(state: &AppState, ctx: &OrgContext, new: NewTeam) -> Result<Team, ApiError> {
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let row = team::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -198,75 +195,52 @@ pub async fn create(
     .insert(&tx)
     .await
     .map_err(name_taken(&new.name))?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "team.created")
-            .org(ctx.org_id())
-            .target("team", row.id)
-            .details(json!({ "name": row.name, "external_id": row.external_id })),
-    )
-    .await?;
+    let created =
+        TeamCreated { team_id: row.id, name: row.name.clone(), external_id: row.external_id.clone() };
+    changes::record(&tx, ctx, Event::TeamCreated(created)).await?;
     tx.commit().await?;
     Ok(Team { row, member_count: 0 })
 }
 
 pub async fn update(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     id: Uuid,
     change: TeamChange,
 ) -> Result<Team, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let before = find(&tx, ctx, id).await?;
     if before.directory_managed {
         return Err(crate::scim::users::directory_managed("this team"));
     }
     let mut row = before.clone().into_active_model();
-    let mut changed = serde_json::Map::new();
+    let mut changed = TeamUpdated { team_id: id, name: None, external_id: None };
     let new_name = change.name.filter(|n| *n != before.name);
     if let Some(name) = &new_name {
-        changed.insert("name".into(), json!({ "from": before.name, "to": name }));
+        changed.name = Some(ValueChange::new(&before.name, name));
         row.name_key = Set(name_key(name));
         row.name = Set(name.clone());
     }
     if let Some(external_id) = change.external_id
         && external_id != before.external_id
     {
-        changed.insert("external_id".into(), json!({ "from": before.external_id, "to": external_id }));
+        changed.external_id = Some(ValueChange::new(&before.external_id, &external_id));
         row.external_id = Set(external_id);
     }
     let member_count = member_count(&tx, ctx, id).await?;
-    if changed.is_empty() {
+    if changed.name.is_none() && changed.external_id.is_none() {
         return Ok(Team { row: before, member_count });
     }
     row.updated_at = Set(now);
     let after = row.update(&tx).await.map_err(name_taken(new_name.as_deref().unwrap_or_default()))?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "team.updated")
-            .org(ctx.org_id())
-            .target("team", id)
-            .details(Value::Object(changed)),
-    )
-    .await?;
+    changes::record(&tx, ctx, Event::TeamUpdated(changed)).await?;
     tx.commit().await?;
     Ok(Team { row: after, member_count })
 }
 
 /// Deletes a team and its memberships; the users stay in the org.
-pub async fn delete(
-    state: &AppState,
-    meta: &RequestMeta,
-    ctx: &OrgContext,
-    id: Uuid,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
+pub async fn delete(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let row = find(&tx, ctx, id).await?;
     if row.directory_managed {
@@ -283,16 +257,13 @@ pub async fn delete(
         .filter(team::Column::Id.eq(row.id))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "team.deleted")
-            .org(ctx.org_id())
-            .target("team", row.id)
-            .details(json!({ "name": row.name, "external_id": row.external_id, "member_count": removed })),
-    )
-    .await?;
+    let deleted = TeamDeleted {
+        team_id: row.id,
+        name: row.name.clone(),
+        external_id: row.external_id.clone(),
+        member_count: removed,
+    };
+    changes::record(&tx, ctx, Event::TeamDeleted(deleted)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -300,12 +271,11 @@ pub async fn delete(
 /// Puts a member of the org into a team. Adding someone already there changes nothing.
 pub async fn add_member(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     team_id: Uuid,
     user_id: Uuid,
 ) -> Result<Added, ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
     if team.directory_managed {
@@ -336,16 +306,8 @@ pub async fn add_member(
         return Ok(Added::Existing(member));
     }
     touch(&tx, ctx, team.id, now).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "team.member_added")
-            .org(ctx.org_id())
-            .target("team", team.id)
-            .details(json!({ "user_id": user.id, "email": user.email })),
-    )
-    .await?;
+    let added = TeamMemberAdded { team_id: team.id, user_id: user.id, email: user.email.clone() };
+    changes::record(&tx, ctx, Event::TeamMemberAdded(added)).await?;
     tx.commit().await?;
     Ok(Added::New(member))
 }
@@ -353,12 +315,11 @@ pub async fn add_member(
 /// Takes a user out of a team; the user stays in the org.
 pub async fn remove_member(
     state: &AppState,
-    meta: &RequestMeta,
     ctx: &OrgContext,
     team_id: Uuid,
     user_id: Uuid,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now();
+    let now = ctx.now();
     let tx = db::begin_write(&state.writer).await?;
     let team = find(&tx, ctx, team_id).await?;
     if team.directory_managed {
@@ -367,16 +328,9 @@ pub async fn remove_member(
     let (row, member) = find_member(&tx, ctx, team.id, user_id).await?.ok_or_else(ApiError::not_found)?;
     team_member::Entity::delete_by_id(row.id).exec(&tx).await?;
     touch(&tx, ctx, team.id, now).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(ctx.actor(), "team.member_removed")
-            .org(ctx.org_id())
-            .target("team", team.id)
-            .details(json!({ "user_id": member.user_id, "email": member.email })),
-    )
-    .await?;
+    let removed =
+        TeamMemberRemoved { team_id: team.id, user_id: member.user_id, email: member.email.clone() };
+    changes::record(&tx, ctx, Event::TeamMemberRemoved(removed)).await?;
     tx.commit().await?;
     Ok(())
 }

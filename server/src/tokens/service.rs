@@ -8,13 +8,17 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, AuditEvent},
     auth::{Credential, OrgRef, Principal},
+    changes::{
+        self, Event,
+        catalog::{ApiTokenCreated, ApiTokenRevoked},
+    },
     crypto, db,
     error::ApiError,
     http::RequestMeta,
     mfa, orgs,
     paging::PageRequest,
+    scope::{OrgId, Origin, Scope},
     users::UserStatus,
 };
 
@@ -61,6 +65,11 @@ fn acting_org(principal: &Principal) -> Result<&OrgRef, ApiError> {
         .org
         .as_ref()
         .ok_or_else(|| ApiError::conflict("NO_ACTIVE_ORG", "select an organization before creating tokens"))
+}
+
+/// The caller acting in the org of a token (theirs: its org is the one it was stored for).
+fn token_scope(state: &AppState, meta: &RequestMeta, principal: &Principal, org_id: Uuid) -> Scope {
+    Origin::new(principal.actor(), meta.clone(), state.clock.clone()).in_org(OrgId::stored(org_id))
 }
 
 pub async fn insert<C: ConnectionTrait>(
@@ -112,7 +121,8 @@ pub async fn create(
     principal.require_session()?;
     let org = acting_org(principal)?;
     mfa::policy::check_session(&state.db, principal, org.id).await?;
-    let now = state.clock.now();
+    let scope = token_scope(state, meta, principal, org.id);
+    let now = scope.now();
     let tx = db::begin_write(&state.writer).await?;
     let existing =
         api_token::Entity::find().filter(api_token::Column::UserId.eq(principal.user_id)).count(&tx).await?;
@@ -123,16 +133,14 @@ pub async fn create(
         ));
     }
     let issued = insert(&tx, now, principal.user_id, org.id, new, false, None).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "api_token.created")
-            .org(org.id)
-            .target("api_token", issued.token.id)
-            .details(serde_json::json!({ "name": issued.token.name, "expires_at": issued.token.expires_at })),
-    )
-    .await?;
+    let created = ApiTokenCreated {
+        token_id: issued.token.id,
+        user_id: issued.token.user_id,
+        name: issued.token.name.clone(),
+        expires_at: issued.token.expires_at,
+        default: None,
+    };
+    changes::record(&tx, &scope, Event::ApiTokenCreated(created)).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -155,7 +163,8 @@ pub async fn default_token(
         return Ok(IssuedToken { token, secret: None });
     }
     principal.require_session()?;
-    let now = state.clock.now();
+    let scope = token_scope(state, meta, principal, org.id);
+    let now = scope.now();
     let tx = db::begin_write(&state.writer).await?;
     // Re-check under the write lock so two first requests make one token.
     if let Some(token) = find().one(&tx).await? {
@@ -163,16 +172,14 @@ pub async fn default_token(
     }
     let new = NewToken { name: DEFAULT_TOKEN_NAME.into(), expires_at: None };
     let issued = insert(&tx, now, principal.user_id, org.id, new, true, None).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "api_token.created")
-            .org(org.id)
-            .target("api_token", issued.token.id)
-            .details(serde_json::json!({ "name": DEFAULT_TOKEN_NAME, "default": true })),
-    )
-    .await?;
+    let created = ApiTokenCreated {
+        token_id: issued.token.id,
+        user_id: issued.token.user_id,
+        name: DEFAULT_TOKEN_NAME.into(),
+        expires_at: None,
+        default: Some(true),
+    };
+    changes::record(&tx, &scope, Event::ApiTokenCreated(created)).await?;
     tx.commit().await?;
     Ok(issued)
 }
@@ -200,7 +207,6 @@ pub async fn revoke(
     principal: &Principal,
     id: Uuid,
 ) -> Result<(), ApiError> {
-    let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let token = api_token::Entity::find_by_id(id)
         .filter(api_token::Column::UserId.eq(principal.user_id))
@@ -208,16 +214,9 @@ pub async fn revoke(
         .await?
         .ok_or_else(ApiError::not_found)?;
     api_token::Entity::delete_by_id(token.id).exec(&tx).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(principal.actor(), "api_token.revoked")
-            .org(token.org_id)
-            .target("api_token", token.id)
-            .details(serde_json::json!({ "name": token.name })),
-    )
-    .await?;
+    let scope = token_scope(state, meta, principal, token.org_id);
+    let revoked = ApiTokenRevoked { token_id: token.id, user_id: token.user_id, name: token.name };
+    changes::record(&tx, &scope, Event::ApiTokenRevoked(revoked)).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -17,6 +17,7 @@ use crate::{
     error::{ApiError, ApiResult},
     http::{NoContent, RequestMeta},
     paging::PageRequest,
+    scope::Origin,
 };
 
 pub struct UsersApi;
@@ -71,7 +72,8 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserResponse>> {
         auth.0.require_instance_admin()?;
-        Ok(Json(service::apply(&state, auth.0.actor(), &meta, id.0, AdminAction::Approve).await?.into()))
+        let origin = Origin::new(auth.0.actor(), meta, state.clock.clone());
+        Ok(Json(service::apply(&state, &origin, id.0, AdminAction::Approve).await?.into()))
     }
 
     /// Disable a user: they cannot sign in, and their sessions and personal tokens are revoked at once.
@@ -91,7 +93,8 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserResponse>> {
         auth.0.require_instance_admin()?;
-        Ok(Json(service::apply(&state, auth.0.actor(), &meta, id.0, AdminAction::Disable).await?.into()))
+        let origin = Origin::new(auth.0.actor(), meta, state.clock.clone());
+        Ok(Json(service::apply(&state, &origin, id.0, AdminAction::Disable).await?.into()))
     }
 
     /// Enable a disabled user again.
@@ -111,7 +114,8 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> ApiResult<Json<UserResponse>> {
         auth.0.require_instance_admin()?;
-        Ok(Json(service::apply(&state, auth.0.actor(), &meta, id.0, AdminAction::Enable).await?.into()))
+        let origin = Origin::new(auth.0.actor(), meta, state.clock.clone());
+        Ok(Json(service::apply(&state, &origin, id.0, AdminAction::Enable).await?.into()))
     }
 
     /// Delete a user with their memberships, sessions and tokens. Orgs where they are the only
@@ -127,7 +131,8 @@ impl UsersApi {
         id: Path<Uuid>,
     ) -> ApiResult<NoContent> {
         auth.0.require_instance_admin()?;
-        service::delete(&state, auth.0.actor(), &meta, id.0).await?;
+        let origin = Origin::new(auth.0.actor(), meta, state.clock.clone());
+        service::delete(&state, &origin, id.0).await?;
         Ok(NoContent::NoContent)
     }
 }

@@ -8,12 +8,20 @@ use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
+    changes::{
+        self, Event,
+        catalog::{
+            MemberRemoved, OrgCreated, TextChange, UserCreated, UserDeleted, UserPromotedToAdmin,
+            UserStatusChanged,
+        },
+    },
     db,
     error::ApiError,
     http::RequestMeta,
     paging::PageRequest,
     permissions,
+    scope::{OrgId, Origin},
 };
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,21 +178,20 @@ pub enum AdminAction {
 
 pub async fn apply(
     state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
+    origin: &Origin,
     user_id: Uuid,
     action: AdminAction,
 ) -> Result<user::Model, ApiError> {
-    let now = state.clock.now();
+    let now = origin.now();
     let tx = db::begin_write(&state.writer).await?;
     let target = get(&tx, user_id).await?;
     let status = UserStatus::parse(&target.status);
-    let (to, audit_action) = match (action, status) {
-        (AdminAction::Approve, Some(UserStatus::Pending)) => (UserStatus::Active, "user.approved"),
+    let (to, variant): (_, fn(UserStatusChanged) -> Event) = match (action, status) {
+        (AdminAction::Approve, Some(UserStatus::Pending)) => (UserStatus::Active, Event::UserApproved),
         (AdminAction::Approve, _) => {
             return Err(ApiError::conflict("NOT_PENDING", "only a pending user can be approved"));
         }
-        (AdminAction::Enable, Some(UserStatus::Disabled)) => (UserStatus::Active, "user.enabled"),
+        (AdminAction::Enable, Some(UserStatus::Disabled)) => (UserStatus::Active, Event::UserEnabled),
         (AdminAction::Enable, _) => {
             return Err(ApiError::conflict("NOT_DISABLED", "only a disabled user can be enabled"));
         }
@@ -199,7 +206,7 @@ pub async fn apply(
                 ));
             }
             revoke_credentials(&tx, user_id, now, "user_disabled").await?;
-            (UserStatus::Disabled, "user.disabled")
+            (UserStatus::Disabled, Event::UserDisabled)
         }
     };
     let from = target.status.clone();
@@ -215,30 +222,17 @@ pub async fn apply(
             .into_tuple()
             .all(&tx)
             .await?;
-        crate::credentials::reconcile_orgs_of(&tx, now, meta, actor, &org_ids).await?;
+        crate::credentials::reconcile_orgs_of(&tx, origin, &org_ids).await?;
     }
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(actor, audit_action)
-            .target("user", user_id)
-            .details(serde_json::json!({ "status": { "from": from, "to": to.as_str() } })),
-    )
-    .await?;
+    let status = TextChange { from, to: to.as_str().into() };
+    changes::record_instance(&tx, origin, variant(UserStatusChanged { user_id, status })).await?;
     tx.commit().await?;
     Ok(updated)
 }
 
 /// Deletes a user with their memberships, sessions and tokens. Orgs where they are the only
 /// member go with them; an org where they are the only owner but not the only member blocks it.
-pub async fn delete(
-    state: &AppState,
-    actor: Actor,
-    meta: &RequestMeta,
-    user_id: Uuid,
-) -> Result<(), ApiError> {
-    let now = state.clock.now();
+pub async fn delete(state: &AppState, origin: &Origin, user_id: Uuid) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
     let target = get(&tx, user_id).await?;
     if target.is_instance_admin && other_active_admins(&tx, user_id).await? == 0 {
@@ -284,27 +278,18 @@ pub async fn delete(
         membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).all(&tx).await?;
     let org_ids: Vec<Uuid> = memberships.iter().map(|m| m.org_id).collect();
     for m in memberships {
-        audit::record(
-            &tx,
-            now,
-            meta,
-            AuditEvent::new(actor, "member.removed").org(m.org_id).target("user", user_id).details(
-                serde_json::json!({ "email": target.email, "role": m.role, "reason": "account_deleted" }),
-            ),
-        )
-        .await?;
+        let removed = MemberRemoved {
+            user_id,
+            email: target.email.clone(),
+            role: m.role,
+            reason: Some("account_deleted".into()),
+        };
+        changes::record(&tx, &origin.in_org(OrgId::stored(m.org_id)), Event::MemberRemoved(removed)).await?;
     }
     user::Entity::delete_by_id(user_id).exec(&tx).await?;
-    crate::credentials::reconcile_orgs_of(&tx, now, meta, actor, &org_ids).await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(actor, "user.deleted")
-            .target("user", user_id)
-            .details(serde_json::json!({ "email": target.email, "deleted_orgs": solo_orgs })),
-    )
-    .await?;
+    crate::credentials::reconcile_orgs_of(&tx, origin, &org_ids).await?;
+    let deleted = UserDeleted { user_id, email: target.email, deleted_orgs: solo_orgs };
+    changes::record_instance(&tx, origin, Event::UserDeleted(deleted)).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -323,7 +308,8 @@ pub async fn bootstrap_admin(
     password: Option<String>,
 ) -> Result<Bootstrap, ApiError> {
     let email = super::email::normalize("email", email_raw)?;
-    let now = state.clock.now();
+    let origin = Origin::new(Actor::System, meta.clone(), state.clock.clone());
+    let now = origin.now();
     if let Some(existing) = find_by_email(&state.db, &email).await? {
         let tx = db::begin_write(&state.writer).await?;
         let mut row = existing.into_active_model();
@@ -331,13 +317,8 @@ pub async fn bootstrap_admin(
         row.status = Set(UserStatus::Active.as_str().into());
         row.updated_at = Set(now);
         let user = row.update(&tx).await?;
-        audit::record(
-            &tx,
-            now,
-            meta,
-            AuditEvent::new(Actor::System, "user.promoted_to_admin").target("user", user.id),
-        )
-        .await?;
+        let promoted = UserPromotedToAdmin { user_id: user.id };
+        changes::record_instance(&tx, &origin, Event::UserPromotedToAdmin(promoted)).await?;
         tx.commit().await?;
         return Ok(Bootstrap::Promoted);
     }
@@ -372,15 +353,9 @@ pub async fn bootstrap_admin(
     let local = email.split('@').next().unwrap_or("admin");
     let org = crate::orgs::service::create_with_owner(&tx, now, &format!("{local}'s organization"), user.id)
         .await?;
-    audit::record(&tx, now, meta, AuditEvent::new(Actor::System, "user.created").target("user", user.id))
-        .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::System, "org.created").org(org.id).target("org", org.id),
-    )
-    .await?;
+    changes::record_instance(&tx, &origin, Event::UserCreated(UserCreated { user_id: user.id })).await?;
+    let created = OrgCreated { org_id: org.id, name: org.name, slug: org.slug };
+    changes::record(&tx, &origin.in_org(OrgId::stored(org.id)), Event::OrgCreated(created)).await?;
     tx.commit().await?;
     Ok(Bootstrap::Created { generated_password: generated.then_some(password) })
 }

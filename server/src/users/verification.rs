@@ -4,18 +4,22 @@
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{email_verification, org, user};
 use sea_orm::{ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     AppState,
-    audit::{self, Actor, AuditEvent},
+    audit::Actor,
+    changes::{
+        self, Event,
+        catalog::{MemberAutoJoined, UserEmailVerified},
+    },
     crypto, db, domains,
     error::ApiError,
     http::RequestMeta,
     mail::Mail,
     orgs::ActiveOrg,
     provisioning::{self, Consent, JoinOutcome},
+    scope::{OrgId, Origin},
 };
 
 /// Replaces any earlier link of the user with a new one; returns the token to email.
@@ -109,39 +113,21 @@ pub async fn resend(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
 }
 
 /// Joins every org whose auto-join domains match the user's address. An org that is full
-/// is skipped.
+/// is skipped. `origin` is the user's own.
 pub async fn auto_join<C: ConnectionTrait>(
     db: &C,
-    now: DateTime<Utc>,
-    meta: &RequestMeta,
+    origin: &Origin,
     user: &user::Model,
 ) -> Result<Vec<ActiveOrg>, ApiError> {
     let mut joined = Vec::new();
     for (org_id, role) in domains::service::auto_join_for(db, &user.email).await? {
         let Some(org) = org::Entity::find_by_id(org_id).one(db).await? else { continue };
-        match provisioning::admit(
-            db,
-            now,
-            meta,
-            Actor::User(user.id),
-            &org,
-            user,
-            &role,
-            Consent::VerifiedDomain,
-        )
-        .await
-        {
+        let scope = origin.in_org(OrgId::of(&org));
+        match provisioning::admit(db, &scope, &org, user, &role, Consent::VerifiedDomain).await {
             Ok(JoinOutcome::Joined(m)) => {
-                audit::record(
-                    db,
-                    now,
-                    meta,
-                    AuditEvent::new(Actor::User(user.id), "member.auto_joined")
-                        .org(org.id)
-                        .target("user", user.id)
-                        .details(json!({ "email": user.email, "role": m.role })),
-                )
-                .await?;
+                let auto_joined =
+                    MemberAutoJoined { user_id: user.id, email: user.email.clone(), role: m.role.clone() };
+                changes::record(db, &scope, Event::MemberAutoJoined(auto_joined)).await?;
                 joined.push(ActiveOrg { id: org.id, name: org.name, slug: org.slug, role: m.role });
             }
             Ok(JoinOutcome::AlreadyMember(_)) => {}
@@ -184,13 +170,14 @@ pub async fn verify(
             return Err(ApiError::validation("password", "is not the password chosen at sign-up"));
         }
     }
-    let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
     let found = email_verification::Entity::find()
         .filter(email_verification::Column::TokenHash.eq(crypto::digest(token)))
         .one(&tx)
         .await?
         .ok_or_else(invalid)?;
+    let origin = Origin::new(Actor::User(found.user_id), meta.clone(), state.clock.clone());
+    let now = origin.now();
     if found.expires_at <= now {
         return Err(ApiError::validation("token", "has expired; ask for a new link"));
     }
@@ -204,13 +191,8 @@ pub async fn verify(
             .filter(user::Column::Id.eq(user.id))
             .exec(&tx)
             .await?;
-        audit::record(
-            &tx,
-            now,
-            meta,
-            AuditEvent::new(Actor::User(user.id), "user.account_claimed").target("user", user.id),
-        )
-        .await?;
+        let claimed = UserEmailVerified { user_id: user.id };
+        changes::record_instance(&tx, &origin, Event::UserAccountClaimed(claimed)).await?;
         user.password_hash = Some(hash.clone());
     }
     let user = super::service::mark_verified(&tx, user, now).await?;
@@ -218,15 +200,10 @@ pub async fn verify(
         .filter(email_verification::Column::UserId.eq(user.id))
         .exec(&tx)
         .await?;
-    audit::record(
-        &tx,
-        now,
-        meta,
-        AuditEvent::new(Actor::User(user.id), "user.email_verified").target("user", user.id),
-    )
-    .await?;
-    let mut joined = crate::provisioning::on_verified_address(&tx, now, meta, &user).await?;
-    joined.extend(auto_join(&tx, now, meta, &user).await?);
+    let verified = UserEmailVerified { user_id: user.id };
+    changes::record_instance(&tx, &origin, Event::UserEmailVerified(verified)).await?;
+    let mut joined = crate::provisioning::on_verified_address(&tx, &origin, &user).await?;
+    joined.extend(auto_join(&tx, &origin, &user).await?);
     tx.commit().await?;
     let user = super::service::get(&state.db, user.id).await?;
     Ok((user, joined))
