@@ -214,7 +214,6 @@ fn a_node_killed_mid_delivery_loses_no_event() {
     node.0.wait().unwrap();
     assert!(receiver.seen().len() < EVENTS, "the kill came too late to test anything");
 
-    let restarted = Instant::now();
     let _node = start(dir.path(), port, &[]);
     let ids = api.event_ids();
     assert_eq!(ids.len(), EVENTS);

@@ -46,6 +46,8 @@ use serde_json::{Value, json};
 // Not `src/bin/scim.rs`: cargo would take a file there for a binary of its own.
 #[path = "bench/scim.rs"]
 mod scim;
+#[path = "bench/webhooks.rs"]
+mod webhooks;
 
 const PASSWORD: &str = "correct horse battery staple";
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -72,6 +74,8 @@ enum Mode {
     Auth(AuthArgs),
     /// SCIM provisioning: user creates, filter lookups and a 10,000-member group PATCH.
     Scim(scim::ScimArgs),
+    /// Webhook delivery: deliveries/s, change-to-receipt latency, and what the outbox costs creates.
+    Webhooks(webhooks::WebhooksArgs),
 }
 
 #[derive(Args)]
@@ -103,6 +107,7 @@ async fn run() -> Result<()> {
     match cli.mode {
         Mode::Auth(args) => run_auth(args).await,
         Mode::Scim(args) => scim::run(args).await,
+        Mode::Webhooks(args) => webhooks::run(args).await,
     }
 }
 
