@@ -9,7 +9,7 @@
 //! receiver's `Retry-After` on 429 and 503; 410 Gone disables the endpoint at once, and so does
 //! failing without a success for `webhooks.disable_after_hours`.
 
-use std::{collections::HashMap, time::Duration as StdDuration};
+use std::{collections::HashMap, sync::Arc, time::Duration as StdDuration};
 
 use chrono::{DateTime, Duration, SubsecRound, Utc};
 use guildhall_entities::{event, webhook_delivery, webhook_endpoint};
@@ -19,7 +19,7 @@ use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, LockBehavior, LockType, Query},
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::Semaphore, task::JoinHandle};
 use uuid::Uuid;
 
 use super::{service::seal_context, signing, types::WebhookTestResult};
@@ -61,14 +61,23 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
         let mut ticker =
             tokio::time::interval(StdDuration::from_millis(state.config.webhooks.poll_interval_ms));
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let slots = Arc::new(Semaphore::new(state.config.webhooks.concurrency));
         loop {
             ticker.tick().await;
             if let Err(err) = dispatch(&state).await {
                 tracing::warn!(error = %err, "webhook dispatch failed");
             }
-            match send_due(&state).await {
-                Ok(_) => {}
-                Err(err) => tracing::warn!(error = %err, "webhook delivery pass failed"),
+            // Keep the pipeline full: claim as many as there are free slots, again at once while
+            // a pass finds work.
+            loop {
+                match send_due(&state, &slots).await {
+                    Ok(0) => break,
+                    Ok(_) => {}
+                    Err(err) => {
+                        tracing::warn!(error = %err, "webhook delivery pass failed");
+                        break;
+                    }
+                }
             }
         }
     })
@@ -191,8 +200,13 @@ pub async fn dispatch(state: &AppState) -> Result<u64, ApiError> {
     Ok(queued)
 }
 
-/// Claims due deliveries (at most `webhooks.concurrency`) and sends them. Returns how many.
-pub async fn send_due(state: &AppState) -> Result<usize, ApiError> {
+/// Claims due deliveries, as many as `slots` has free, and starts sending them (each holds a
+/// slot until settled). Returns how many it claimed.
+pub async fn send_due(state: &AppState, slots: &Arc<Semaphore>) -> Result<usize, ApiError> {
+    let free = slots.available_permits();
+    if free == 0 {
+        return Ok(0);
+    }
     let now = state.clock.now();
     let timeout = Duration::seconds(i64::try_from(state.config.webhooks.timeout_seconds).unwrap_or(15));
     // Longer than any attempt (the client times out first), short enough to take over soon.
@@ -213,7 +227,7 @@ pub async fn send_due(state: &AppState) -> Result<usize, ApiError> {
         .from(webhook_delivery::Entity)
         .cond_where(due)
         .order_by(webhook_delivery::Column::NextAttemptAt, sea_orm::Order::Asc)
-        .limit(state.config.webhooks.concurrency as u64);
+        .limit(free as u64);
     if state.db.get_database_backend() == DbBackend::Postgres {
         pick.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
     }
@@ -230,16 +244,19 @@ pub async fn send_due(state: &AppState) -> Result<usize, ApiError> {
         return Ok(0);
     }
     let count = claimed.len();
-    let mut running = tokio::task::JoinSet::new();
     for delivery in claimed {
+        let Ok(slot) = slots.clone().try_acquire_owned() else {
+            // Not expected (this task alone takes slots); the lease hands it back later.
+            break;
+        };
         let state = state.clone();
-        running.spawn(async move {
+        tokio::spawn(async move {
             if let Err(err) = attempt(&state, delivery, lease).await {
                 tracing::warn!(error = %err, "webhook attempt could not be settled");
             }
+            drop(slot);
         });
     }
-    while running.join_next().await.is_some() {}
     Ok(count)
 }
 
@@ -249,6 +266,8 @@ struct Outcome {
     latency_ms: Option<i64>,
     error: Option<String>,
     retry_after: Option<Duration>,
+    /// Retrying cannot help (the event is gone, the endpoint is off).
+    permanent: bool,
 }
 
 impl Outcome {
@@ -269,8 +288,8 @@ async fn attempt(
             let body = EventEnvelope::from(event).to_json_string().into_bytes();
             send(state, endpoint, &delivery.event_id.to_string(), body).await
         }
-        (Some(_), Some(_)) => Outcome::failed("the endpoint is disabled"),
-        (_, None) => Outcome::failed("the event is past its retention"),
+        (Some(_), Some(_)) => Outcome::permanent("the endpoint is disabled"),
+        (_, None) => Outcome::permanent("the event is past its retention"),
         (None, _) => return Ok(()),
     };
     settle(state, &delivery, lease, outcome).await
@@ -278,7 +297,11 @@ async fn attempt(
 
 impl Outcome {
     fn failed(why: &str) -> Self {
-        Self { status: None, latency_ms: None, error: Some(why.into()), retry_after: None }
+        Self { status: None, latency_ms: None, error: Some(why.into()), retry_after: None, permanent: false }
+    }
+
+    fn permanent(why: &str) -> Self {
+        Self { permanent: true, ..Self::failed(why) }
     }
 }
 
@@ -326,6 +349,7 @@ async fn send(state: &AppState, endpoint: &webhook_endpoint::Model, id: &str, bo
                 latency_ms: Some(i64::try_from(reply.latency.as_millis()).unwrap_or(i64::MAX)),
                 error,
                 retry_after,
+                permanent: false,
             }
         }
         Err(OutboundError::Timeout) => Outcome::failed(&format!("timed out after {} s", timeout.as_secs())),
@@ -392,7 +416,7 @@ async fn settle(
     let gone = outcome.status == Some(410);
     let (status, next) = if outcome.ok() {
         (SUCCEEDED, None)
-    } else if gone || !endpoint.enabled {
+    } else if gone || outcome.permanent || !endpoint.enabled {
         (FAILED, None)
     } else {
         match outcome.retry_after.map(Some).unwrap_or_else(|| next_wait(attempts).map(jittered)) {

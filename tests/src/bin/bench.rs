@@ -323,6 +323,31 @@ async fn wait_ready(server: &mut Server, client: &reqwest::Client) -> Result<()>
     }
 }
 
+/// The server process's CPU time so far (user + system, all threads), from `/proc/<pid>/stat`:
+/// what the server itself spent, whatever else shares the cores.
+fn server_cpu(pid: u32) -> Result<Duration> {
+    let path = format!("/proc/{pid}/stat");
+    let stat = std::fs::read_to_string(&path).with_context(|| format!("cannot read {path}"))?;
+    // The fields after the command name (which may hold spaces) start at `state`, field 3;
+    // utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow!("{path} is not a stat line"))?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| -> Result<u64> {
+        let field = fields.get(i).ok_or_else(|| anyhow!("{path} is too short"))?;
+        field.parse().with_context(|| format!("field {} of {path} is not a number", i + 3))
+    };
+    let total = ticks(11)? + ticks(12)?;
+    let per_second = Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8(o.stdout).ok())
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .filter(|t| *t > 0)
+        .unwrap_or(100);
+    Ok(Duration::from_secs_f64(total as f64 / per_second as f64))
+}
+
 /// A `kB` field of `/proc/<pid>/status` (`VmRSS`, `VmHWM`).
 fn proc_status_kib(pid: u32, field: &str) -> Result<u64> {
     let path = format!("/proc/{pid}/status");

@@ -24,7 +24,8 @@ use serde_json::{Value, json};
 
 use super::{
     Database, ERROR_SAMPLES, Outcome, PASSWORD, PhaseStats, READY_DEADLINE, REQUEST_TIMEOUT, error_of, mib,
-    number, percentile, proc_status_kib, rate, run_phase, server_binary, start_server, wait_ready,
+    number, percentile, proc_status_kib, rate, run_phase, server_binary, server_cpu, start_server,
+    wait_ready,
 };
 
 const SCIM_CONTENT_TYPE: &str = "application/scim+json";
@@ -600,6 +601,8 @@ struct Report {
     /// The server's `max_body_bytes` when the bench had to raise it.
     body_limit: Option<usize>,
     provision: PhaseStats,
+    /// The server's own CPU time per create while provisioning.
+    create_cpu: Duration,
     lookups: PhaseStats,
     /// The same lookups from one connection: the latency of a lookup itself, not of the queue.
     single_lookups: PhaseStats,
@@ -644,8 +647,11 @@ async fn bench_database(
     let mut failures = Vec::new();
 
     println!("{}: provisioning {} users over {} connections", database.name(), args.users, args.concurrency);
+    let cpu_before = server_cpu(server.pid())?;
     let Provisioning { phase: creates, ids } =
         provision(&ctx, args.users, args.concurrency).await.context("step 2 (provision users)")?;
+    let create_cpu = server_cpu(server.pid())?.saturating_sub(cpu_before)
+        / u32::try_from(creates.successes.max(1)).unwrap_or(u32::MAX);
     if creates.errors > 0 {
         failures.push(format!("{} of {} creates failed", creates.errors, args.users));
     }
@@ -680,6 +686,7 @@ async fn bench_database(
         users: args.users,
         body_limit,
         provision: creates,
+        create_cpu,
         lookups,
         single_lookups,
         probes,
@@ -787,6 +794,7 @@ fn print_report(r: &Report) {
     println!("database       : {}", r.database);
     println!("users          : {}", r.users);
     println!("creates/s      : {}", number(p.rate()));
+    println!("server CPU     : {:.2} ms per create", ms(r.create_cpu));
     println!("lookup p99     : {:.1} ms ({})", l.percentile_ms(0.99), rate(l.rate()));
     println!("lookup p99 (1) : {:.1} ms, one connection", one.percentile_ms(0.99));
     println!("{:<15}: {:.0} ms", format!("{} PATCH", group_label(g.members_sent)), ms(g.patch));

@@ -11,7 +11,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use poem::{
     EndpointExt, Server as HttpServer, handler,
@@ -20,7 +20,7 @@ use poem::{
 };
 use serde_json::{Value, json};
 
-use super::{Database, PASSWORD, error_of, percentile, server_binary, start_server, wait_ready};
+use super::{Database, PASSWORD, error_of, percentile, server_binary, server_cpu, start_server, wait_ready};
 
 #[derive(Args)]
 pub struct WebhooksArgs {
@@ -68,26 +68,6 @@ async fn receive(body: Vec<u8>, arrivals: Data<&Arrivals>) -> &'static str {
     "ok"
 }
 
-/// The server process's CPU time so far (user + system), from `/proc/<pid>/stat`.
-fn cpu_time(pid: u32) -> Result<Duration> {
-    let stat =
-        std::fs::read_to_string(format!("/proc/{pid}/stat")).context("cannot read the server's stat")?;
-    // Fields after the command name (which may hold spaces) start at state, field 3.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).ok_or_else(|| anyhow!("odd /proc stat"))?;
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks =
-        |i: usize| -> Result<u64> { Ok(fields.get(i).ok_or_else(|| anyhow!("short stat"))?.parse()?) };
-    let total = ticks(11)? + ticks(12)?;
-    let per_second = std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(100);
-    Ok(Duration::from_secs_f64(total as f64 / per_second as f64))
-}
-
 struct Run {
     rate: f64,
     cpu_per_create: Duration,
@@ -103,7 +83,7 @@ async fn creates(
     args: &WebhooksArgs,
     tag: &str,
 ) -> Result<Run> {
-    let cpu_before = cpu_time(pid)?;
+    let cpu_before = server_cpu(pid)?;
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let answered: Arc<Mutex<HashMap<String, Instant>>> = Arc::default();
@@ -146,7 +126,7 @@ async fn creates(
         worker.await??;
     }
     let elapsed = started.elapsed();
-    let cpu = cpu_time(pid)?.saturating_sub(cpu_before);
+    let cpu = server_cpu(pid)?.saturating_sub(cpu_before);
     let answered = std::mem::take(&mut *answered.lock().expect("answered"));
     Ok(Run {
         rate: args.creates as f64 / elapsed.as_secs_f64(),
@@ -202,7 +182,7 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &We
     if !hook.status().is_success() {
         bail!("creating the endpoint: {}", error_of(hook).await);
     }
-    let cpu_before = cpu_time(pid)?;
+    let cpu_before = server_cpu(pid)?;
     let with = creates(&client, &base, &scim, pid, args, "hooked").await?;
     let deadline = Instant::now() + Duration::from_secs(300);
     while arrivals.lock().expect("arrivals").len() < args.creates {
@@ -211,7 +191,7 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &We
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    let cpu_total = cpu_time(pid)?.saturating_sub(cpu_before);
+    let cpu_total = server_cpu(pid)?.saturating_sub(cpu_before);
     let arrivals = std::mem::take(&mut *arrivals.lock().expect("arrivals"));
     let last = arrivals.values().max().copied().unwrap_or_else(Instant::now);
     let mut latencies: Vec<Duration> = with
@@ -252,8 +232,8 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &We
     );
     println!(
         "create answered -> event received  p50 {:.0} ms   p99 {:.0} ms   max {:.0} ms",
-        ms(percentile(&latencies, 50.0)),
-        ms(percentile(&latencies, 99.0)),
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.99)),
         ms(latencies.last().copied().unwrap_or_default())
     );
     Ok(())
