@@ -1,53 +1,12 @@
 //! The `guildhall` binary as a user runs it: a new data directory is all it needs.
 
-use std::{
-    net::TcpListener,
-    process::{Child, Command, Stdio},
-    time::{Duration, Instant},
-};
+use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_guildhall");
+mod support;
 
-fn guildhall(data: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir").arg(data);
-    // Keep the suite independent of the caller's environment.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GUILDHALL_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("GUILDHALL_LOG", "warn")
-        .env("GUILDHALL_PASSWORDS__MEMORY_KIB", "256")
-        .env("GUILDHALL_PASSWORDS__ITERATIONS", "1");
-    cmd
-}
-
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn wait_ready(base: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if reqwest::blocking::get(format!("{base}/readyz")).is_ok_and(|r| r.status() == 200) {
-            return;
-        }
-        std::thread::park_timeout(Duration::from_millis(50));
-    }
-    panic!("the server did not become ready at {base}");
-}
+use support::{BIN, Server, free_port, guildhall, wait_ready};
 
 #[test]
 fn first_run_creates_the_data_dir_and_the_admin_can_sign_in() {

@@ -6,41 +6,21 @@ use std::{
     collections::HashMap,
     io::{BufRead, BufReader, Read, Write},
     net::TcpListener,
-    process::{Child, Command, Stdio},
+    process::Stdio,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
 };
 
 use serde_json::{Value, json};
 
-const BIN: &str = env!("CARGO_BIN_EXE_guildhall");
+mod support;
 
-struct Node(Child);
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
+use support::{Server as Node, free_port, guildhall, wait_ready};
 
 /// Starts a node serving on `port`, with `env` on top of the test settings.
 fn start(data: &std::path::Path, port: u16, env: &[(&str, String)]) -> Node {
-    let mut cmd = Command::new(BIN);
-    cmd.arg("--data-dir").arg(data);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("GUILDHALL_") {
-            cmd.env_remove(key);
-        }
-    }
-    cmd.env("GUILDHALL_LOG", "warn")
-        .env("GUILDHALL_PASSWORDS__MEMORY_KIB", "256")
-        .env("GUILDHALL_PASSWORDS__ITERATIONS", "1")
-        .env("GUILDHALL_OUTBOUND__ALLOW_PRIVATE_NETWORKS", "true")
+    let mut cmd = guildhall(data);
+    cmd.env("GUILDHALL_OUTBOUND__ALLOW_PRIVATE_NETWORKS", "true")
         .env("GUILDHALL_OUTBOUND__ALLOW_HTTP", "true")
         .env("GUILDHALL_WEBHOOKS__POLL_INTERVAL_MS", "20")
         .env("GUILDHALL_WEBHOOKS__TIMEOUT_SECONDS", "2");
@@ -54,15 +34,8 @@ fn start(data: &std::path::Path, port: u16, env: &[(&str, String)]) -> Node {
         .spawn()
         .unwrap();
     let node = Node(child);
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while Instant::now() < deadline {
-        if reqwest::blocking::get(format!("{base}/readyz")).is_ok_and(|r| r.status() == 200) {
-            return node;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    panic!("node on {port} did not become ready");
+    wait_ready(&format!("http://127.0.0.1:{port}"));
+    node
 }
 
 /// A receiver on loopback that counts each `webhook-id` as it arrives and answers 200 after

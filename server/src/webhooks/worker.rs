@@ -67,9 +67,13 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
             if let Err(err) = dispatch(&state).await {
                 tracing::warn!(error = %err, "webhook dispatch failed");
             }
-            // Keep the pipeline full: claim as many as there are free slots, again at once while
-            // a pass finds work.
+            // Keep the pipeline full: while passes find work, wait for a free slot and claim
+            // again, instead of waiting for the next tick.
             loop {
+                match slots.acquire().await {
+                    Ok(permit) => drop(permit),
+                    Err(_) => break,
+                }
                 match send_due(&state, &slots).await {
                     Ok(0) => break,
                     Ok(_) => {}
