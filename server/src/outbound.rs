@@ -77,10 +77,7 @@ impl Outbound {
             Some(url::Host::Ipv6(ip)) if !self.allow_private && !is_public(IpAddr::V6(ip)) => {
                 return Err(refused());
             }
-            Some(url::Host::Domain(name))
-                if !self.allow_private
-                    && (name.eq_ignore_ascii_case("localhost") || name.ends_with(".localhost")) =>
-            {
+            Some(url::Host::Domain(name)) if !self.allow_private && is_localhost(name) => {
                 return Err(refused());
             }
             _ => {}
@@ -140,6 +137,12 @@ impl Outbound {
             tokio::time::timeout(timeout, send).await.map_err(|_| OutboundError::Timeout)??;
         Ok(Reply { status, body, headers, latency: started.elapsed() })
     }
+}
+
+/// `localhost` and its subdomains (RFC 6761 §6.3), in any case, with or without the root dot.
+fn is_localhost(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 fn classify(err: reqwest::Error) -> OutboundError {
@@ -257,6 +260,8 @@ mod tests {
             "https://[::1]/hook",
             "https://169.254.169.254/latest",
             "https://localhost/hook",
+            "https://LocalHost./hook",
+            "https://api.localhost/hook",
             "https://user:pw@example.com/",
             "ftp://example.com/",
             "not a url",
@@ -266,5 +271,19 @@ mod tests {
         assert!(strict.check("https://example.com/hook").is_ok());
         let open = Outbound::new(&OutboundConfig { allow_private_networks: true, allow_http: true }).unwrap();
         assert!(open.check("http://127.0.0.1:8080/hook").is_ok());
+    }
+
+    /// Names are checked on the addresses they resolve to when connecting, not only when an
+    /// endpoint is saved: `localhost` resolves to loopback on every machine, and the client's
+    /// resolver refuses it unless private networks are allowed.
+    #[tokio::test]
+    async fn the_resolver_refuses_what_resolves_to_private_addresses() {
+        let strict = GuardedResolver { allow_private: false };
+        let refused = strict.resolve("localhost".parse().unwrap()).await;
+        let err = refused.err().expect("loopback refused");
+        assert!(err.downcast_ref::<Refused>().is_some(), "{err}");
+        let open = GuardedResolver { allow_private: true };
+        let addrs: Vec<SocketAddr> = open.resolve("localhost".parse().unwrap()).await.unwrap().collect();
+        assert!(addrs.iter().all(|a| a.ip().is_loopback()) && !addrs.is_empty(), "{addrs:?}");
     }
 }
