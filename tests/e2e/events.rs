@@ -128,6 +128,13 @@ async fn the_catalog_describes_every_event_with_a_schema() {
         assert!(names.contains(&expected), "{expected} in {names:?}");
     }
     let added = list.iter().find(|t| t["name"] == "member.added").unwrap();
+    assert_eq!(added["delivered"], json!(true));
+    let signup = list.iter().find(|t| t["name"] == "user.signed_up").unwrap();
+    assert_eq!(
+        signup["delivered"],
+        json!(false),
+        "instance-level changes stay in the instance's audit chain"
+    );
     assert_eq!(added["schema"]["type"], json!("object"));
     for field in ["user_id", "email", "role"] {
         assert!(added["schema"]["properties"][field].is_object(), "{field}: {added}");
@@ -153,6 +160,7 @@ async fn events_reject_bad_input() {
         ("an unknown type", "?types=nothing.happened", "types"),
         ("a pattern that covers nothing", "?types=membr.*", "types"),
         ("a partial-word pattern", "?types=member.add*", "types"),
+        ("an instance-level type", "?types=user.signed_up", "types"),
         ("a zero limit", "?limit=0", "limit"),
         ("a huge limit", "?limit=501", "limit"),
     ] {

@@ -59,6 +59,9 @@ pub struct EventTypeDescription {
     pub name: String,
     pub description: String,
     pub version: i32,
+    /// Whether orgs receive it (webhooks, the Events API); `false` for instance-level changes,
+    /// which only the instance's audit chain records.
+    pub delivered: bool,
     /// The payload's component in the OpenAPI document.
     pub payload: String,
     /// JSON Schema of `data` (references resolved).
@@ -142,6 +145,7 @@ fn describe() -> Vec<EventTypeDescription> {
                 name: t.name.to_string(),
                 description: t.description.to_string(),
                 version: t.version,
+                delivered: t.audience.delivered(),
                 payload: t.payload,
                 schema,
             }

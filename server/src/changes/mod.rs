@@ -21,6 +21,7 @@ use crate::{
 /// Records `event` in the scope's org: its audit entry in the org's chain and its event in the
 /// outbox. The event's id is the audit entry's id, its `seq` the entry's place in the chain.
 pub async fn record<C: ConnectionTrait>(db: &C, scope: &Scope, event: Event) -> Result<(), ApiError> {
+    debug_assert!(event.audience().in_org_chain(), "{} is recorded in the instance chain only", event.name());
     let data = event.data();
     let entry = audit::append(
         db,

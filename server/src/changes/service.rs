@@ -34,13 +34,15 @@ impl TypeFilter {
         if patterns.len() > MAX_PATTERNS {
             return Err(ApiError::validation(field, format!("at most {MAX_PATTERNS} event types")));
         }
-        let known = catalog::types();
+        let delivered: Vec<&'static str> =
+            catalog::types().into_iter().filter(|t| t.audience.delivered()).map(|t| t.name).collect();
         for p in &patterns {
-            if !known.iter().any(|t| matches(p, t.name)) {
+            if !delivered.iter().any(|name| matches(p, name)) {
                 return Err(ApiError::validation(
                     field,
                     format!(
-                        "`{p}` is not an event type or a pattern like `member.*` (see GET /api/v1/event-types)"
+                        "`{p}` names no event type that orgs receive; use a name or a pattern like `member.*` \
+                         (see GET /api/v1/event-types)"
                     ),
                 ));
             }
@@ -151,7 +153,7 @@ mod tests {
     fn filters_name_known_types_only() {
         assert!(TypeFilter::parse("types", "member.*, org.updated").is_ok());
         assert!(TypeFilter::parse("types", "").unwrap().is_all());
-        for bad in ["membr.*", "member.add*", "nothing", "member.added,x"] {
+        for bad in ["membr.*", "member.add*", "nothing", "member.added,x", "mfa.*", "user.signed_up"] {
             assert!(TypeFilter::parse("types", bad).is_err(), "{bad}");
         }
     }

@@ -26,10 +26,36 @@ use serde_json::Value;
 /// What an audit entry points at: a kind (`user`, `team`, ...) and an id.
 pub type Target = Option<(&'static str, String)>;
 
+/// Where a type is recorded: in an org's audit chain (and then it is an event the org receives
+/// by webhook and the Events API), in the instance's chain only, or either, depending on whether
+/// the change happened in an org (a sign-in into an org or into none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audience {
+    Org,
+    Instance,
+    Both,
+}
+
+impl Audience {
+    /// Whether orgs receive events of this type.
+    pub fn delivered(self) -> bool {
+        self != Self::Instance
+    }
+
+    pub fn in_org_chain(self) -> bool {
+        self != Self::Instance
+    }
+
+    pub fn in_instance_chain(self) -> bool {
+        self != Self::Org
+    }
+}
+
 /// One catalog entry, as `GET /api/v1/event-types` lists it.
 pub struct EventType {
     pub name: &'static str,
     pub version: i32,
+    pub audience: Audience,
     pub description: &'static str,
     /// The payload's component name in the OpenAPI document.
     pub payload: String,
@@ -46,7 +72,7 @@ impl EventType {
 macro_rules! catalog {
     ($(
         $(#[doc = $doc:literal])+
-        $variant:ident($payload:ident) = $name:literal, $version:literal, |$e:ident| $target:expr;
+        $variant:ident($payload:ident) = $name:literal, $version:literal, $audience:ident, |$e:ident| $target:expr;
     )*) => {
         /// A change, with its payload.
         // Built once per change and moved straight into `changes::record`: boxing the large
@@ -67,6 +93,11 @@ macro_rules! catalog {
                 match self { $( Self::$variant(_) => $version, )* }
             }
 
+            /// Which audit chain it is recorded in, and so whether orgs receive it.
+            pub fn audience(&self) -> Audience {
+                match self { $( Self::$variant(_) => Audience::$audience, )* }
+            }
+
             /// What the audit entry points at.
             pub fn target(&self) -> Target {
                 match self { $( Self::$variant($e) => $target, )* }
@@ -84,6 +115,7 @@ macro_rules! catalog {
                 EventType {
                     name: $name,
                     version: $version,
+                    audience: Audience::$audience,
                     description: concat!($($doc, "\n"),+).trim_ascii(),
                     payload: <$payload as Type>::name().into_owned(),
                     register: <$payload as Type>::register,
@@ -93,188 +125,188 @@ macro_rules! catalog {
     };
 }
 
-// `= name, version, |payload| target`: the target names what the change is about.
+// `= name, version, audience, |payload| target`: the target names what the change is about.
 catalog! {
     /// An organization was created.
-    OrgCreated(OrgCreated) = "org.created", 1, |e| Some(("org", e.org_id.to_string()));
+    OrgCreated(OrgCreated) = "org.created", 1, Org, |e| Some(("org", e.org_id.to_string()));
     /// The organization's name, slug, branding or policies changed.
-    OrgUpdated(OrgUpdated) = "org.updated", 1, |e| Some(("org", e.org_id.to_string()));
+    OrgUpdated(OrgUpdated) = "org.updated", 1, Org, |e| Some(("org", e.org_id.to_string()));
     /// The organization was deleted (recorded in the instance's audit chain).
-    OrgDeleted(OrgDeleted) = "org.deleted", 1, |e| Some(("org", e.org_id.to_string()));
+    OrgDeleted(OrgDeleted) = "org.deleted", 1, Instance, |e| Some(("org", e.org_id.to_string()));
     /// An owner handed ownership to another member.
-    OrgOwnershipTransferred(OrgOwnershipTransferred) = "org.ownership_transferred", 1,
+    OrgOwnershipTransferred(OrgOwnershipTransferred) = "org.ownership_transferred", 1, Org,
         |e| Some(("user", e.to.user_id.to_string()));
     /// A member switched their session to this organization.
-    OrgSelected(OrgSelected) = "org.selected", 1, |e| Some(("session", e.session_id.to_string()));
+    OrgSelected(OrgSelected) = "org.selected", 1, Org, |e| Some(("session", e.session_id.to_string()));
     /// An admin added an existing account as a member.
-    MemberAdded(MemberAdded) = "member.added", 1, |e| Some(("user", e.user_id.to_string()));
+    MemberAdded(MemberAdded) = "member.added", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// A person joined through one of the org's verified email domains.
-    MemberAutoJoined(MemberAutoJoined) = "member.auto_joined", 1, |e| Some(("user", e.user_id.to_string()));
+    MemberAutoJoined(MemberAutoJoined) = "member.auto_joined", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// A member's role changed.
-    MemberRoleChanged(MemberRoleChanged) = "member.role_changed", 1,
+    MemberRoleChanged(MemberRoleChanged) = "member.role_changed", 1, Org,
         |e| Some(("user", e.user_id.to_string()));
     /// A member was removed (by an admin, or with their account).
-    MemberRemoved(MemberRemoved) = "member.removed", 1, |e| Some(("user", e.user_id.to_string()));
+    MemberRemoved(MemberRemoved) = "member.removed", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// A member left the organization.
-    MemberLeft(MemberLeft) = "member.left", 1, |e| Some(("user", e.user_id.to_string()));
+    MemberLeft(MemberLeft) = "member.left", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// A person proved the address of an identity the directory made, and took it over.
-    MemberIdentityClaimed(MemberIdentityClaimed) = "member.identity_claimed", 1,
+    MemberIdentityClaimed(MemberIdentityClaimed) = "member.identity_claimed", 1, Org,
         |e| Some(("user", e.user_id.to_string()));
     /// An invitation was sent.
-    InvitationCreated(InvitationCreated) = "invitation.created", 1,
+    InvitationCreated(InvitationCreated) = "invitation.created", 1, Org,
         |e| Some(("invitation", e.invitation_id.to_string()));
     /// An invitation was sent again, with a new link and expiry.
-    InvitationResent(InvitationResent) = "invitation.resent", 1,
+    InvitationResent(InvitationResent) = "invitation.resent", 1, Org,
         |e| Some(("invitation", e.invitation_id.to_string()));
     /// An invitation was revoked.
-    InvitationRevoked(InvitationRevoked) = "invitation.revoked", 1,
+    InvitationRevoked(InvitationRevoked) = "invitation.revoked", 1, Org,
         |e| Some(("invitation", e.invitation_id.to_string()));
     /// An invitation was accepted: its holder is now a member.
-    InvitationAccepted(InvitationAccepted) = "invitation.accepted", 1,
+    InvitationAccepted(InvitationAccepted) = "invitation.accepted", 1, Org,
         |e| Some(("invitation", e.invitation_id.to_string()));
     /// An email domain was added (unverified until proved).
-    EmailDomainAdded(EmailDomainAdded) = "email_domain.added", 1,
+    EmailDomainAdded(EmailDomainAdded) = "email_domain.added", 1, Org,
         |e| Some(("email_domain", e.domain.clone()));
     /// An email domain was removed.
-    EmailDomainRemoved(EmailDomainRemoved) = "email_domain.removed", 1,
+    EmailDomainRemoved(EmailDomainRemoved) = "email_domain.removed", 1, Org,
         |e| Some(("email_domain", e.domain.clone()));
     /// An email domain was proved to be the organization's.
-    EmailDomainVerified(EmailDomainVerified) = "email_domain.verified", 1,
+    EmailDomainVerified(EmailDomainVerified) = "email_domain.verified", 1, Org,
         |e| Some(("email_domain", e.domain.clone()));
     /// A custom role was created.
-    RoleCreated(RoleCreated) = "role.created", 1, |e| Some(("role", e.key.clone()));
+    RoleCreated(RoleCreated) = "role.created", 1, Org, |e| Some(("role", e.key.clone()));
     /// A custom role's name or permissions changed.
-    RoleUpdated(RoleUpdated) = "role.updated", 1, |e| Some(("role", e.key.clone()));
+    RoleUpdated(RoleUpdated) = "role.updated", 1, Org, |e| Some(("role", e.key.clone()));
     /// A custom role was deleted.
-    RoleDeleted(RoleDeleted) = "role.deleted", 1, |e| Some(("role", e.key.clone()));
+    RoleDeleted(RoleDeleted) = "role.deleted", 1, Org, |e| Some(("role", e.key.clone()));
     /// A team was created.
-    TeamCreated(TeamCreated) = "team.created", 1, |e| Some(("team", e.team_id.to_string()));
+    TeamCreated(TeamCreated) = "team.created", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// A team was renamed or its external id changed.
-    TeamUpdated(TeamUpdated) = "team.updated", 1, |e| Some(("team", e.team_id.to_string()));
+    TeamUpdated(TeamUpdated) = "team.updated", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// A team was deleted.
-    TeamDeleted(TeamDeleted) = "team.deleted", 1, |e| Some(("team", e.team_id.to_string()));
+    TeamDeleted(TeamDeleted) = "team.deleted", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// A member was added to a team.
-    TeamMemberAdded(TeamMemberAdded) = "team.member_added", 1, |e| Some(("team", e.team_id.to_string()));
+    TeamMemberAdded(TeamMemberAdded) = "team.member_added", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// A member was removed from a team.
-    TeamMemberRemoved(TeamMemberRemoved) = "team.member_removed", 1,
+    TeamMemberRemoved(TeamMemberRemoved) = "team.member_removed", 1, Org,
         |e| Some(("team", e.team_id.to_string()));
     /// The directory (SCIM) created a user in the organization.
-    ScimUserCreated(ScimUserCreated) = "scim.user.created", 1, |e| Some(("user", e.user_id.to_string()));
+    ScimUserCreated(ScimUserCreated) = "scim.user.created", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// The directory changed a user's attributes.
-    ScimUserUpdated(ScimUserUpdated) = "scim.user.updated", 1, |e| Some(("user", e.user_id.to_string()));
+    ScimUserUpdated(ScimUserUpdated) = "scim.user.updated", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// The directory deactivated a user: their membership is suspended.
-    ScimUserDeactivated(ScimUserUpdated) = "scim.user.deactivated", 1,
+    ScimUserDeactivated(ScimUserUpdated) = "scim.user.deactivated", 1, Org,
         |e| Some(("user", e.user_id.to_string()));
     /// The directory reactivated a user.
-    ScimUserReactivated(ScimUserUpdated) = "scim.user.reactivated", 1,
+    ScimUserReactivated(ScimUserUpdated) = "scim.user.reactivated", 1, Org,
         |e| Some(("user", e.user_id.to_string()));
     /// The directory deleted a user: their membership is gone.
-    ScimUserDeleted(ScimUserDeleted) = "scim.user.deleted", 1, |e| Some(("user", e.user_id.to_string()));
+    ScimUserDeleted(ScimUserDeleted) = "scim.user.deleted", 1, Org, |e| Some(("user", e.user_id.to_string()));
     /// The directory created a group (a team).
-    ScimGroupCreated(ScimGroupCreated) = "scim.group.created", 1, |e| Some(("team", e.team_id.to_string()));
+    ScimGroupCreated(ScimGroupCreated) = "scim.group.created", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// The directory renamed a group or changed its members.
-    ScimGroupUpdated(ScimGroupUpdated) = "scim.group.updated", 1, |e| Some(("team", e.team_id.to_string()));
+    ScimGroupUpdated(ScimGroupUpdated) = "scim.group.updated", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// The directory deleted a group.
-    ScimGroupDeleted(ScimGroupDeleted) = "scim.group.deleted", 1, |e| Some(("team", e.team_id.to_string()));
+    ScimGroupDeleted(ScimGroupDeleted) = "scim.group.deleted", 1, Org, |e| Some(("team", e.team_id.to_string()));
     /// A SCIM token was issued.
-    ScimTokenCreated(ScimTokenIssued) = "scim.token.created", 1,
+    ScimTokenCreated(ScimTokenIssued) = "scim.token.created", 1, Org,
         |e| Some(("scim_token", e.token_id.to_string()));
     /// The SCIM token was rotated; the previous one works for a grace period.
-    ScimTokenRotated(ScimTokenIssued) = "scim.token.rotated", 1,
+    ScimTokenRotated(ScimTokenIssued) = "scim.token.rotated", 1, Org,
         |e| Some(("scim_token", e.token_id.to_string()));
     /// SCIM tokens were revoked.
-    ScimTokenRevoked(ScimTokenRevoked) = "scim.token.revoked", 1,
+    ScimTokenRevoked(ScimTokenRevoked) = "scim.token.revoked", 1, Org,
         |e| e.token_id.map(|id| ("scim_token", id.to_string()));
     /// A rotated-out SCIM token was used during its grace period.
-    ScimTokenLegacyUsed(ScimTokenLegacyUsed) = "scim.token.legacy_used", 1,
+    ScimTokenLegacyUsed(ScimTokenLegacyUsed) = "scim.token.legacy_used", 1, Org,
         |e| Some(("scim_token", e.token_id.to_string()));
     /// A group-to-role mapping was created; `role_changes` lists the members it re-roled.
-    GroupRoleMappingCreated(GroupRoleMappingCreated) = "group_role_mapping.created", 1,
+    GroupRoleMappingCreated(GroupRoleMappingCreated) = "group_role_mapping.created", 1, Org,
         |e| Some(("group_role_mapping", e.mapping_id.to_string()));
     /// A group-to-role mapping was deleted; `role_changes` lists the members it re-roled.
-    GroupRoleMappingDeleted(GroupRoleMappingDeleted) = "group_role_mapping.deleted", 1,
+    GroupRoleMappingDeleted(GroupRoleMappingDeleted) = "group_role_mapping.deleted", 1, Org,
         |e| Some(("group_role_mapping", e.mapping_id.to_string()));
     /// A member made a personal API token for this organization.
-    ApiTokenCreated(ApiTokenCreated) = "api_token.created", 1, |e| Some(("api_token", e.token_id.to_string()));
+    ApiTokenCreated(ApiTokenCreated) = "api_token.created", 1, Org, |e| Some(("api_token", e.token_id.to_string()));
     /// A personal API token was revoked.
-    ApiTokenRevoked(ApiTokenRevoked) = "api_token.revoked", 1, |e| Some(("api_token", e.token_id.to_string()));
+    ApiTokenRevoked(ApiTokenRevoked) = "api_token.revoked", 1, Org, |e| Some(("api_token", e.token_id.to_string()));
     /// A service account was created.
-    ServiceAccountCreated(ServiceAccountCreated) = "service_account.created", 1,
+    ServiceAccountCreated(ServiceAccountCreated) = "service_account.created", 1, Org,
         |e| Some(("service_account", e.service_account_id.to_string()));
     /// A service account was deleted, with its tokens.
-    ServiceAccountDeleted(ServiceAccountDeleted) = "service_account.deleted", 1,
+    ServiceAccountDeleted(ServiceAccountDeleted) = "service_account.deleted", 1, Org,
         |e| Some(("service_account", e.service_account_id.to_string()));
     /// A token was minted for a service account.
-    ServiceAccountTokenCreated(ServiceAccountTokenCreated) = "service_account.token_created", 1,
+    ServiceAccountTokenCreated(ServiceAccountTokenCreated) = "service_account.token_created", 1, Org,
         |e| Some(("service_account", e.service_account_id.to_string()));
     /// A service account's token was revoked.
-    ServiceAccountTokenRevoked(ServiceAccountTokenRevoked) = "service_account.token_revoked", 1,
+    ServiceAccountTokenRevoked(ServiceAccountTokenRevoked) = "service_account.token_revoked", 1, Org,
         |e| Some(("service_account", e.service_account_id.to_string()));
     /// A person signed up (instance chain).
-    UserSignedUp(UserSignedUp) = "user.signed_up", 1, |e| Some(("user", e.user_id.to_string()));
+    UserSignedUp(UserSignedUp) = "user.signed_up", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// The command line created an account (instance chain).
-    UserCreated(UserCreated) = "user.created", 1, |e| Some(("user", e.user_id.to_string()));
+    UserCreated(UserCreated) = "user.created", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// An instance admin approved a pending account.
-    UserApproved(UserStatusChanged) = "user.approved", 1, |e| Some(("user", e.user_id.to_string()));
+    UserApproved(UserStatusChanged) = "user.approved", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// An instance admin enabled a disabled account.
-    UserEnabled(UserStatusChanged) = "user.enabled", 1, |e| Some(("user", e.user_id.to_string()));
+    UserEnabled(UserStatusChanged) = "user.enabled", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// An instance admin disabled an account.
-    UserDisabled(UserStatusChanged) = "user.disabled", 1, |e| Some(("user", e.user_id.to_string()));
+    UserDisabled(UserStatusChanged) = "user.disabled", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// An account was deleted, with the orgs only it belonged to.
-    UserDeleted(UserDeleted) = "user.deleted", 1, |e| Some(("user", e.user_id.to_string()));
+    UserDeleted(UserDeleted) = "user.deleted", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// The command line made an account an instance admin.
-    UserPromotedToAdmin(UserPromotedToAdmin) = "user.promoted_to_admin", 1,
+    UserPromotedToAdmin(UserPromotedToAdmin) = "user.promoted_to_admin", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// A person proved their address and claimed a passwordless account made for it.
-    UserAccountClaimed(UserEmailVerified) = "user.account_claimed", 1,
+    UserAccountClaimed(UserEmailVerified) = "user.account_claimed", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// A person proved their email address.
-    UserEmailVerified(UserEmailVerified) = "user.email_verified", 1,
+    UserEmailVerified(UserEmailVerified) = "user.email_verified", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// An account's password, sessions and tokens were revoked.
-    UserCredentialsRevoked(UserCredentialsRevoked) = "user.credentials_revoked", 1,
+    UserCredentialsRevoked(UserCredentialsRevoked) = "user.credentials_revoked", 1, Both,
         |e| Some(("user", e.user_id.to_string()));
     /// A sign-in failed.
-    UserLoginFailed(UserLoginFailed) = "user.login_failed", 1, |e| Some(("user", e.user_id.to_string()));
+    UserLoginFailed(UserLoginFailed) = "user.login_failed", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// Repeated failures locked an account for a while.
-    UserLocked(UserLoginFailed) = "user.locked", 1, |e| Some(("user", e.user_id.to_string()));
+    UserLocked(UserLoginFailed) = "user.locked", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// A person signed in.
-    UserLoggedIn(UserLoggedIn) = "user.logged_in", 1, |e| Some(("session", e.session_id.to_string()));
+    UserLoggedIn(UserLoggedIn) = "user.logged_in", 1, Both, |e| Some(("session", e.session_id.to_string()));
     /// A person signed out.
-    UserLoggedOut(UserLoggedOut) = "user.logged_out", 1, |e| Some(("session", e.session_id.to_string()));
+    UserLoggedOut(UserLoggedOut) = "user.logged_out", 1, Both, |e| Some(("session", e.session_id.to_string()));
     /// A session ended for good (its refresh token expired or was revoked).
-    SessionExpired(SessionExpired) = "session.expired", 1, |e| Some(("session", e.session_id.to_string()));
+    SessionExpired(SessionExpired) = "session.expired", 1, Org, |e| Some(("session", e.session_id.to_string()));
     /// A refresh token was used twice; the session was revoked.
-    SessionRefreshReuseDetected(SessionRefreshReuseDetected) = "session.refresh_reuse_detected", 1,
+    SessionRefreshReuseDetected(SessionRefreshReuseDetected) = "session.refresh_reuse_detected", 1, Both,
         |e| Some(("session", e.session_id.to_string()));
     /// A person started enrolling an authenticator app.
-    MfaTotpEnrolmentStarted(MfaTotpEnrolmentStarted) = "mfa.totp_enrolment_started", 1,
+    MfaTotpEnrolmentStarted(MfaTotpEnrolmentStarted) = "mfa.totp_enrolment_started", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// A person confirmed an authenticator app and got recovery codes.
-    MfaTotpEnrolled(MfaTotpEnrolled) = "mfa.totp_enrolled", 1, |e| Some(("user", e.user_id.to_string()));
+    MfaTotpEnrolled(MfaTotpEnrolled) = "mfa.totp_enrolled", 1, Instance, |e| Some(("user", e.user_id.to_string()));
     /// A correct password asked for a second factor.
-    MfaChallengeIssued(MfaChallengeIssued) = "mfa.challenge_issued", 1,
+    MfaChallengeIssued(MfaChallengeIssued) = "mfa.challenge_issued", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// A recovery code was spent.
-    MfaRecoveryCodeUsed(MfaRecoveryCodeUsed) = "mfa.recovery_code_used", 1,
+    MfaRecoveryCodeUsed(MfaRecoveryCodeUsed) = "mfa.recovery_code_used", 1, Instance,
         |e| Some(("user", e.user_id.to_string()));
     /// A webhook endpoint was added.
-    WebhookCreated(WebhookCreated) = "webhook.created", 1, |e| Some(("webhook", e.webhook_id.to_string()));
+    WebhookCreated(WebhookCreated) = "webhook.created", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// A webhook endpoint's URL, event types, description or enabled flag changed.
-    WebhookUpdated(WebhookUpdated) = "webhook.updated", 1, |e| Some(("webhook", e.webhook_id.to_string()));
+    WebhookUpdated(WebhookUpdated) = "webhook.updated", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// A webhook endpoint was deleted.
-    WebhookDeleted(WebhookDeleted) = "webhook.deleted", 1, |e| Some(("webhook", e.webhook_id.to_string()));
+    WebhookDeleted(WebhookDeleted) = "webhook.deleted", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// A webhook endpoint's signing secret was rotated.
-    WebhookSecretRotated(WebhookSecretRotated) = "webhook.secret_rotated", 1,
+    WebhookSecretRotated(WebhookSecretRotated) = "webhook.secret_rotated", 1, Org,
         |e| Some(("webhook", e.webhook_id.to_string()));
     /// A webhook endpoint was disabled by the server (410 Gone, or failing for too long).
-    WebhookDisabled(WebhookDisabled) = "webhook.disabled", 1, |e| Some(("webhook", e.webhook_id.to_string()));
+    WebhookDisabled(WebhookDisabled) = "webhook.disabled", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// Past events were queued again for a webhook endpoint.
-    WebhookReplayed(WebhookReplayed) = "webhook.replayed", 1, |e| Some(("webhook", e.webhook_id.to_string()));
+    WebhookReplayed(WebhookReplayed) = "webhook.replayed", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// An instance admin changed instance settings.
-    InstanceSettingsUpdated(InstanceSettingsUpdated) = "instance.settings_updated", 1, |_e| None;
+    InstanceSettingsUpdated(InstanceSettingsUpdated) = "instance.settings_updated", 1, Instance, |_e| None;
     /// The token signing key was rotated.
-    SigningKeyRotated(SigningKeyRotated) = "signing_key.rotated", 1, |e| Some(("signing_key", e.kid.clone()));
+    SigningKeyRotated(SigningKeyRotated) = "signing_key.rotated", 1, Instance, |e| Some(("signing_key", e.kid.clone()));
 }
 
 /// An event's `data`: one of the payloads of the catalog, as stored.
