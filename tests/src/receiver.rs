@@ -150,6 +150,15 @@ impl Receiver {
         }
     }
 
+    /// Waits until requests of all `event_types` arrived (in any order: deliveries run side by
+    /// side), and returns everything received.
+    pub async fn wait_for_types(&self, event_types: &[&str]) -> Vec<Received> {
+        for event_type in event_types {
+            self.wait_for_type(event_type).await;
+        }
+        self.received()
+    }
+
     /// Waits until a request of `event_type` arrived, and returns it.
     pub async fn wait_for_type(&self, event_type: &str) -> Received {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
