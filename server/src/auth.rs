@@ -180,6 +180,20 @@ impl OrgContext {
         }
     }
 
+    /// Passes when the caller holds at least one of `permissions` (the first is named if not).
+    pub fn require_any(&self, permissions: &[Permission]) -> Result<(), ApiError> {
+        match permissions.iter().find(|p| self.has(**p)) {
+            Some(_) => Ok(()),
+            None => Err(ApiError::forbidden(
+                "FORBIDDEN",
+                format!(
+                    "this requires one of: {}",
+                    permissions.iter().map(|p| format!("`{}`", p.as_str())).collect::<Vec<_>>().join(", ")
+                ),
+            )),
+        }
+    }
+
     pub fn require_owner(&self) -> Result<(), ApiError> {
         if self.is_owner() {
             Ok(())

@@ -31,6 +31,13 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
                 Ok(purged) => tracing::info!(purged, "purged events past the event retention"),
                 Err(err) => tracing::warn!(error = %err, "event retention purge failed"),
             }
+            match crate::webhooks::worker::purge_finished(&state, state.clock.now()).await {
+                Ok(0) => {}
+                Ok(purged) => {
+                    tracing::info!(purged, "purged finished webhook deliveries past the event retention")
+                }
+                Err(err) => tracing::warn!(error = %err, "webhook delivery purge failed"),
+            }
             match purge_stale_sign_in_state(&state).await {
                 Ok(0) => {}
                 Ok(purged) => {

@@ -93,7 +93,9 @@ impl Outbound {
             && !self.allow_private
         {
             let port = url.port_or_known_default().unwrap_or(443);
-            if let Ok(addrs) = tokio::net::lookup_host((name, port)).await {
+            // A slow resolver only costs the early answer; the connection is checked anyway.
+            let lookup = tokio::time::timeout(Duration::from_secs(5), tokio::net::lookup_host((name, port)));
+            if let Ok(Ok(addrs)) = lookup.await {
                 let addrs: Vec<SocketAddr> = addrs.collect();
                 if !addrs.is_empty() && addrs.iter().all(|a| !is_public(a.ip())) {
                     return Err(OutboundError::Refused(

@@ -464,3 +464,56 @@ async fn webhooks_reject_bad_input() {
     let retry = owner.post_empty(&format!("{path}/{hook}/deliveries/{}/retry", uuid::Uuid::now_v7())).await;
     assert_eq!(retry.problem(404), "NOT_FOUND");
 }
+
+#[tokio::test]
+async fn a_webhook_manager_without_event_access_cannot_read_the_stream_through_a_webhook() {
+    let server = server().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    owner
+        .post(
+            &format!("/api/v1/orgs/{org}/roles"),
+            &json!({ "key": "hooks", "name": "Hooks", "permissions": ["org:read", "webhooks:manage"] }),
+        )
+        .await
+        .expect(201);
+    let (manager, _) = server.member_of(&owner, &org, "mallory@example.com", "hooks").await;
+    let receiver = Receiver::start().await;
+    let (hook, _) = subscribe(&owner, &org, &receiver.url, json!(["org.updated"])).await;
+    let path = format!("/api/v1/orgs/{org}/webhooks");
+    for resp in [
+        // A new endpoint, or pointing an existing one elsewhere or at more types, would hand
+        // them the events they may not read.
+        manager.post(&path, &json!({ "url": receiver.url, "event_types": ["*"] })).await,
+        manager.patch(&format!("{path}/{hook}"), &json!({ "event_types": ["*"] })).await,
+        manager.patch(&format!("{path}/{hook}"), &json!({ "url": "http://example.com/mine" })).await,
+        manager.post_empty(&format!("{path}/{hook}/replay?since=2026-01-01T00:00:00Z")).await,
+    ] {
+        assert_eq!(resp.problem(403), "FORBIDDEN", "{}", resp.text);
+    }
+    assert_eq!(manager.get(&format!("/api/v1/orgs/{org}/events")).await.problem(403), "FORBIDDEN");
+    // What they may do: see and test endpoints, without ever seeing a secret.
+    let listed = manager.get(&path).await;
+    assert!(listed.expect(200)["data"][0].get("secret").is_none());
+    manager.post_empty(&format!("{path}/{hook}/test")).await.expect(200);
+    let shown = owner.get(&format!("{path}/{hook}")).await;
+    assert_eq!(shown.expect(200)["event_types"], json!(["org.updated"]));
+}
+
+#[tokio::test]
+async fn finished_deliveries_go_with_the_event_retention() {
+    let server = server().await;
+    let (owner, org) = lasting_owner(&server).await;
+    let receiver = Receiver::start().await;
+    let (hook, _) = subscribe(&owner, &org, &receiver.url, json!(["org.updated"])).await;
+    rename(&owner, &org, "Renamed").await;
+    delivery_when(&owner, &org, &hook, "org.updated", |d| d["status"] == "succeeded").await;
+    let purge = || {
+        let state = &server.server.state;
+        guildhall_tests::guildhall_server::webhooks::worker::purge_finished(state, state.clock.now())
+    };
+    assert_eq!(purge().await.unwrap(), 0, "kept within the retention");
+    server.clock.advance(Duration::days(31));
+    assert_eq!(purge().await.unwrap(), 1);
+    assert!(deliveries(&owner, &org, &hook).await.is_empty());
+}

@@ -53,7 +53,7 @@ pub struct EventPage {
 }
 
 /// One entry of the event catalog.
-#[derive(Object)]
+#[derive(Clone, Object)]
 pub struct EventTypeDescription {
     /// The name, e.g. `member.added`.
     pub name: String,
@@ -72,6 +72,9 @@ pub struct EventTypeDescription {
 pub struct EventTypeList {
     pub data: Vec<EventTypeDescription>,
 }
+
+/// Who may read the org's event stream, by the Events API or through a webhook they set up.
+pub const READERS: &[Permission] = &[Permission::EventsRead, Permission::AuditRead];
 
 pub struct EventsApi;
 
@@ -98,9 +101,7 @@ impl EventsApi {
         /// Page size, 1..=500 (default 100).
         limit: Query<Option<u64>>,
     ) -> ApiResult<Json<EventPage>> {
-        if !org.has(Permission::EventsRead) {
-            org.require(Permission::AuditRead)?;
-        }
+        org.require_any(READERS)?;
         let limit = limit.0.unwrap_or(service::DEFAULT_LIMIT);
         if !(1..=service::MAX_LIMIT).contains(&limit) {
             return Err(ApiError::validation(
@@ -122,7 +123,8 @@ impl EventsApi {
         operation_id = "list_event_types"
     )]
     async fn list_event_types(&self) -> Json<EventTypeList> {
-        Json(EventTypeList { data: describe() })
+        static CATALOG: std::sync::LazyLock<Vec<EventTypeDescription>> = std::sync::LazyLock::new(describe);
+        Json(EventTypeList { data: CATALOG.clone() })
     }
 }
 

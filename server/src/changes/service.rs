@@ -17,9 +17,11 @@ pub const MAX_LIMIT: u64 = 500;
 const MAX_PATTERNS: usize = 64;
 
 /// A filter on event types: exact names (`member.added`), prefixes (`member.*`) or `*`.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TypeFilter {
     patterns: Vec<String>,
+    /// A query without `types` means every type; a stored subscription never does by accident.
+    empty_is_all: bool,
 }
 
 impl TypeFilter {
@@ -34,10 +36,8 @@ impl TypeFilter {
         if patterns.len() > MAX_PATTERNS {
             return Err(ApiError::validation(field, format!("at most {MAX_PATTERNS} event types")));
         }
-        let delivered: Vec<&'static str> =
-            catalog::types().into_iter().filter(|t| t.audience.delivered()).map(|t| t.name).collect();
         for p in &patterns {
-            if !delivered.iter().any(|name| matches(p, name)) {
+            if !delivered_types().iter().any(|name| matches(p, name)) {
                 return Err(ApiError::validation(
                     field,
                     format!(
@@ -47,15 +47,22 @@ impl TypeFilter {
                 ));
             }
         }
-        Ok(Self { patterns })
+        Ok(Self { patterns, empty_is_all: true })
+    }
+
+    /// Patterns checked when they were saved (an endpoint's subscription), taken as they are: a
+    /// pattern that no longer names a type matches nothing, it never widens to everything.
+    pub fn stored(patterns: Vec<String>) -> Self {
+        Self { patterns, empty_is_all: false }
     }
 
     pub fn patterns(&self) -> &[String] {
         &self.patterns
     }
 
+    /// No patterns (a query without `types`) or `*`.
     pub fn is_all(&self) -> bool {
-        self.patterns.is_empty() || self.patterns.iter().any(|p| p == "*")
+        (self.empty_is_all && self.patterns.is_empty()) || self.patterns.iter().any(|p| p == "*")
     }
 
     pub fn accepts(&self, name: &str) -> bool {
@@ -71,6 +78,14 @@ impl TypeFilter {
             None => any.add(event::Column::EventType.eq(p.as_str())),
         })
     }
+}
+
+/// The names of the catalog's types that orgs receive, computed once.
+fn delivered_types() -> &'static [&'static str] {
+    static DELIVERED: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(|| {
+        catalog::types().into_iter().filter(|t| t.audience.delivered()).map(|t| t.name).collect()
+    });
+    &DELIVERED
 }
 
 /// `member.*` covers `member.added` (and `member.x.y`); `*` covers everything.
@@ -156,6 +171,15 @@ mod tests {
         for bad in ["membr.*", "member.add*", "nothing", "member.added,x", "mfa.*", "user.signed_up"] {
             assert!(TypeFilter::parse("types", bad).is_err(), "{bad}");
         }
+    }
+
+    #[test]
+    fn a_stored_pattern_that_names_nothing_matches_nothing() {
+        let stale = TypeFilter::stored(vec!["gone.*".into()]);
+        assert!(!stale.accepts("member.added") && !stale.is_all());
+        let unreadable = TypeFilter::stored(Vec::new());
+        assert!(!unreadable.accepts("member.added"));
+        assert!(TypeFilter::stored(vec!["*".into()]).accepts("member.added"));
     }
 
     #[test]

@@ -13,8 +13,8 @@ use super::{
     worker,
 };
 use crate::{
-    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody, paging::PageRequest,
-    permissions::Permission,
+    AppState, app::Tag, auth::tenant, changes::api::READERS, error::ApiResult, http::NoContent,
+    json::JsonBody, paging::PageRequest, permissions::Permission,
 };
 
 pub struct WebhooksApi;
@@ -58,7 +58,8 @@ impl WebhooksApi {
     /// Add a webhook endpoint. The answer carries its signing secret (`whsec_...`), the only
     /// time it is shown. It receives the events committed from now on.
     ///
-    /// Requires `webhooks:manage`.
+    /// Requires `webhooks:manage`, and `events:read` or `audit:read` (an endpoint reads the
+    /// event stream).
     #[oai(
         path = "/api/v1/orgs/:org/webhooks",
         method = "post",
@@ -72,6 +73,7 @@ impl WebhooksApi {
         body: JsonBody<CreateWebhookRequest>,
     ) -> ApiResult<CreatedWebhook> {
         org.require(Permission::WebhooksManage)?;
+        org.require_any(READERS)?;
         let body = body.0;
         let new = NewWebhook {
             url: service::check_url(&state, &body.url).await?,
@@ -79,7 +81,7 @@ impl WebhooksApi {
             description: service::check_description(body.description.as_deref().unwrap_or_default())?,
             enabled: body.enabled.unwrap_or(true),
         };
-        let (row, secret) = service::create(&state, &org, new).await?;
+        let (row, secret) = service::create(&state, &org, org.principal().user_id, new).await?;
         Ok(CreatedWebhook::Created(Json(WebhookResponse::of(row, Some(secret), org.now()))))
     }
 
@@ -106,7 +108,7 @@ impl WebhooksApi {
     /// Change an endpoint's URL, event types, description or enabled flag; only the fields sent
     /// change. Enabling it again clears the server's `disabled_reason` and resumes with new events.
     ///
-    /// Requires `webhooks:manage`.
+    /// Requires `webhooks:manage`, and `events:read` or `audit:read`.
     #[oai(
         path = "/api/v1/orgs/:org/webhooks/:id",
         method = "patch",
@@ -121,6 +123,7 @@ impl WebhooksApi {
         body: JsonBody<UpdateWebhookRequest>,
     ) -> ApiResult<Json<WebhookResponse>> {
         org.require(Permission::WebhooksManage)?;
+        org.require_any(READERS)?;
         let body = body.0;
         let change = WebhookChange {
             url: match body.url {
@@ -246,7 +249,7 @@ impl WebhooksApi {
     /// Queue again the org's events since a time (within the event retention) that the
     /// endpoint subscribes to: what it missed while it was down.
     ///
-    /// Requires `webhooks:manage`.
+    /// Requires `webhooks:manage`, and `events:read` or `audit:read`.
     #[oai(
         path = "/api/v1/orgs/:org/webhooks/:id/replay",
         method = "post",
@@ -262,6 +265,7 @@ impl WebhooksApi {
         since: Query<DateTime<Utc>>,
     ) -> ApiResult<Json<ReplayResult>> {
         org.require(Permission::WebhooksManage)?;
+        org.require_any(READERS)?;
         let (queued, truncated) = service::replay(&state, &org, id.0, since.0).await?;
         Ok(Json(ReplayResult { queued, truncated }))
     }

@@ -136,6 +136,7 @@ async fn head_seq<C: ConnectionTrait>(db: &C, scope: &Scope) -> Result<i64, ApiE
 pub async fn create(
     state: &AppState,
     scope: &Scope,
+    created_by: Uuid,
     new: NewWebhook,
 ) -> Result<(webhook_endpoint::Model, String), ApiError> {
     let now = scope.now();
@@ -163,7 +164,7 @@ pub async fn create(
         cursor_seq: head_seq(&tx, scope).await?,
         failing_since: None,
         disabled_reason: None,
-        created_by: actor_user(scope),
+        created_by: Some(created_by),
         created_at: now,
         updated_at: now,
     };
@@ -179,14 +180,6 @@ pub async fn create(
     changes::record(&tx, scope, Event::WebhookCreated(created)).await?;
     tx.commit().await?;
     Ok((row, secret))
-}
-
-fn actor_user(scope: &Scope) -> Option<Uuid> {
-    match scope.actor() {
-        crate::audit::Actor::User(id) | crate::audit::Actor::PersonalToken { user_id: id, .. } => Some(id),
-        crate::audit::Actor::ServiceAccount { id, .. } => Some(id),
-        _ => None,
-    }
 }
 
 pub async fn update(

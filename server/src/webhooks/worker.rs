@@ -90,7 +90,7 @@ pub fn spawn(state: AppState) -> JoinHandle<()> {
 /// An endpoint's subscription as a filter.
 pub fn filter_of(endpoint: &webhook_endpoint::Model) -> TypeFilter {
     let patterns: Vec<String> = serde_json::from_str(&endpoint.event_types).unwrap_or_default();
-    TypeFilter::of("event_types", patterns).unwrap_or_default()
+    TypeFilter::stored(patterns)
 }
 
 /// Queues `events` for `endpoint`, due now.
@@ -141,6 +141,20 @@ pub async fn cancel_pending<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes finished deliveries (succeeded or failed) older than the event retention: their
+/// events are gone too, so there is nothing left to retry or replay. Returns how many went.
+pub async fn purge_finished(state: &AppState, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    let cutoff = now - Duration::days(i64::from(state.config.events.retention_days));
+    let tx = db::begin_write(&state.writer).await?;
+    let gone = webhook_delivery::Entity::delete_many()
+        .filter(webhook_delivery::Column::Status.is_in([SUCCEEDED, FAILED]))
+        .filter(webhook_delivery::Column::UpdatedAt.lt(cutoff))
+        .exec(&tx)
+        .await?;
+    tx.commit().await?;
+    Ok(gone.rows_affected)
 }
 
 /// Turns new events into deliveries for every enabled endpoint. Returns how many it queued.
