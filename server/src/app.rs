@@ -232,9 +232,11 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     keys.init().await.map_err(api_to_anyhow)?;
     let mailer = crate::mail::Mailer::new(&config.mail, &config.data_dir)?;
     let outbound = crate::outbound::Outbound::new(&config.outbound)?;
+    let commits = crate::group_commit::Commits::start(&writer);
     Ok(AppState {
         mailer,
         outbound,
+        commits,
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),

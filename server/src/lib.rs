@@ -19,6 +19,7 @@ pub mod crypto;
 pub mod db;
 pub mod domains;
 pub mod error;
+pub mod group_commit;
 pub mod http;
 pub mod instance;
 pub mod invitations;
@@ -56,6 +57,8 @@ pub struct AppState {
     /// Write transactions. On SQLite a pool of one connection, so writers queue in order
     /// instead of sleeping in SQLite's busy handler; on PostgreSQL the same pool as `db`.
     pub writer: db::Db,
+    /// Group commit on `writer`, for the write-heavy provisioning paths.
+    pub commits: group_commit::Commits,
     pub config: Arc<config::Config>,
     pub keys: Arc<keys::KeyStore>,
     pub clock: clock::SharedClock,

@@ -23,7 +23,7 @@ use crate::{
         self, Event,
         catalog::{MemberIdentityClaimed, UserCredentialsRevoked},
     },
-    domains,
+    domains::{self, service::OrgDomains},
     error::{ApiError, ErrorKind},
     members::service::check_capacity,
     orgs::service::insert_membership,
@@ -81,6 +81,20 @@ pub async fn admit<C: ConnectionTrait>(
     role: &str,
     consent: Consent,
 ) -> Result<JoinOutcome, ApiError> {
+    let domains = OrgDomains::load(db, org.id).await?;
+    admit_under(db, scope, org, &domains, account, role, consent).await
+}
+
+/// [`admit`] with the org's domains already read.
+pub async fn admit_under<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    org: &org::Model,
+    domains: &OrgDomains,
+    account: &user::Model,
+    role: &str,
+    consent: Consent,
+) -> Result<JoinOutcome, ApiError> {
     if account.kind != users::service::KIND_HUMAN {
         return Err(consent_required());
     }
@@ -94,14 +108,14 @@ pub async fn admit<C: ConnectionTrait>(
     }
     let consented = match consent {
         Consent::Invitation => true,
-        Consent::VerifiedDomain => domains::service::verified_for(db, org.id, &account.email).await?,
+        Consent::VerifiedDomain => domains.verifies(&account.email),
         Consent::OwnIdentity => account.provisioned_by_org_id == Some(org.id),
     };
     if !consented {
         return Err(consent_required());
     }
     if !is_placeholder(&account.email) {
-        domains::service::require_allowed(db, org.id, &account.email).await?;
+        domains.require_allowed(&account.email)?;
     }
     check_capacity(db, org).await?;
     if consent == Consent::VerifiedDomain
@@ -119,17 +133,21 @@ pub async fn admit<C: ConnectionTrait>(
 /// verified domains that is the account holding the address; outside them, or without an
 /// address, it is a new identity of the org's own that the real holder of the address can
 /// claim later.
+///
+/// `holder` is the account that holds `email`, which the caller has looked up.
 pub async fn directory_identity<C: ConnectionTrait>(
     db: &C,
     now: DateTime<Utc>,
     org: &org::Model,
+    domains: &OrgDomains,
     email: Option<&str>,
+    holder: Option<user::Model>,
 ) -> Result<(user::Model, Consent), ApiError> {
     if let Some(email) = email
-        && domains::service::verified_for(db, org.id, email).await?
+        && domains.verifies(email)
     {
-        domains::service::require_allowed(db, org.id, email).await?;
-        if let Some(holder) = users::service::find_by_email(db, email).await? {
+        domains.require_allowed(email)?;
+        if let Some(holder) = holder {
             if holder.kind != users::service::KIND_HUMAN {
                 return Err(ApiError::conflict(
                     "EMAIL_TAKEN",
@@ -142,7 +160,7 @@ pub async fn directory_identity<C: ConnectionTrait>(
         return Ok((created, Consent::OwnIdentity));
     }
     if let Some(email) = email {
-        domains::service::require_allowed(db, org.id, email).await?;
+        domains.require_allowed(email)?;
     }
     let created = insert_identity(db, now, org, placeholder_email(), email.map(str::to_string)).await?;
     Ok((created, Consent::OwnIdentity))
@@ -155,7 +173,7 @@ async fn insert_identity<C: ConnectionTrait>(
     email: String,
     unclaimed_email: Option<String>,
 ) -> Result<user::Model, ApiError> {
-    let mut created = users::service::insert(
+    users::service::insert(
         db,
         now,
         users::service::NewUser {
@@ -163,18 +181,11 @@ async fn insert_identity<C: ConnectionTrait>(
             password_hash: None,
             status: UserStatus::Active,
             is_instance_admin: false,
+            provisioned_by_org_id: Some(org.id),
+            unclaimed_email,
         },
     )
-    .await?;
-    user::Entity::update_many()
-        .col_expr(user::Column::ProvisionedByOrgId, Expr::value(org.id))
-        .col_expr(user::Column::UnclaimedEmail, Expr::value(unclaimed_email.clone()))
-        .filter(user::Column::Id.eq(created.id))
-        .exec(db)
-        .await?;
-    created.provisioned_by_org_id = Some(org.id);
-    created.unclaimed_email = unclaimed_email;
-    Ok(created)
+    .await
 }
 
 /// The pre-hijacking defence: an unverified account holding an address in a domain the org

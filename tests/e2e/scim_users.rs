@@ -556,3 +556,56 @@ async fn manager_display_name_is_filled_from_the_same_org_only() {
     let set = third.patch(&format!("/scim/v2/Users/{}", worker["id"].as_str().unwrap()), &set).await;
     assert_eq!(set.expect(200)[ENTERPRISE]["manager"]["displayName"], "Babs Jensen");
 }
+
+/// Okta and Entra ID push users many at a time; concurrent writes are committed together.
+/// Each request still gets its own answer: a duplicate in the crowd is refused with 409 and
+/// costs no other create its user, and the audit chain and event stream stay whole and ordered.
+#[tokio::test]
+async fn rfc_concurrent_creates_get_their_own_answers_and_a_duplicate_among_them_costs_no_other_its_user() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = scim_org(&server, "owner@example.com").await;
+    let mut names: Vec<String> = (0..40).map(|i| format!("racer{i}@example.com")).collect();
+    names.insert(20, "racer7@example.com".into());
+    let mut tasks = tokio::task::JoinSet::new();
+    for name in names {
+        let scim = scim.clone();
+        tasks.spawn(async move {
+            let resp = scim.post("/scim/v2/Users", &user_body(&name)).await;
+            (name, resp.status.as_u16(), resp.body)
+        });
+    }
+    let mut created = std::collections::HashMap::new();
+    let mut refused = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (name, status, body) = joined.expect("task");
+        match status {
+            201 => {
+                assert_eq!(body["userName"], json!(name), "{body}");
+                assert!(created.insert(name, body["id"].as_str().expect("id").to_string()).is_none());
+            }
+            409 => {
+                assert_eq!(name, "racer7@example.com");
+                assert_eq!(body["scimType"], "uniqueness", "{body}");
+                refused += 1;
+            }
+            other => panic!("{name}: HTTP {other}: {body}"),
+        }
+    }
+    assert_eq!((created.len(), refused), (40, 1));
+    for (name, id) in &created {
+        let fetched = scim.get(&format!("/scim/v2/Users/{id}")).await;
+        assert_eq!(fetched.expect(200)["userName"], json!(name));
+    }
+    let listed = scim.get("/scim/v2/Users?count=100").await;
+    assert_eq!(listed.expect(200)["totalResults"], 40);
+
+    let verify = owner.get(&format!("/api/v1/orgs/{org}/audit-logs/verify")).await;
+    assert_eq!(verify.expect(200)["valid"], true, "{}", verify.text);
+    let events = owner.get(&format!("/api/v1/orgs/{org}/events?types=scim.user.created&limit=500")).await;
+    let events = events.expect(200)["data"].as_array().expect("events").clone();
+    assert_eq!(events.len(), 40);
+    let ids: std::collections::HashSet<&str> =
+        events.iter().filter_map(|e| e["data"]["scim_id"].as_str()).collect();
+    assert_eq!(ids.len(), 40);
+    assert!(created.values().all(|id| ids.contains(id.as_str())));
+}

@@ -92,13 +92,27 @@ pub(crate) async fn append<C: ConnectionTrait>(
     meta: &RequestMeta,
     event: AuditEvent,
 ) -> Result<audit_log::Model, ApiError> {
+    let chain = chain::chain_of(event.org_id);
+    let head = chain::head(db, &chain, event.org_id).await?;
+    let entry = next(head, chain, at, meta, event);
+    let row = entry.clone().into_active_model().reset_all();
+    audit_log::Entity::insert(row).exec_without_returning(db).await?;
+    Ok(entry)
+}
+
+/// The entry that extends the chain whose last `(seq, hash)` is `head` with `event`.
+pub(crate) fn next(
+    (last_seq, last_hash): (i64, Vec<u8>),
+    chain: String,
+    at: DateTime<Utc>,
+    meta: &RequestMeta,
+    event: AuditEvent,
+) -> audit_log::Model {
     let (actor_type, actor_id) = event.actor.parts();
     let (target_type, target_id) = match event.target {
         Some((kind, id)) => (Some(kind.to_string()), Some(id)),
         None => (None, None),
     };
-    let chain = chain::chain_of(event.org_id);
-    let (last_seq, last_hash) = chain::head(db, &chain, event.org_id).await?;
     let mut entry = audit_log::Model {
         id: Uuid::now_v7(),
         org_id: event.org_id,
@@ -118,7 +132,11 @@ pub(crate) async fn append<C: ConnectionTrait>(
         hash: None,
     };
     entry.hash = Some(chain::hash(&last_hash, &entry));
-    let row = entry.clone().into_active_model().reset_all();
-    audit_log::Entity::insert(row).exec_without_returning(db).await?;
-    Ok(entry)
+    entry
+}
+
+impl AuditEvent {
+    pub(crate) fn org_id(&self) -> Option<Uuid> {
+        self.org_id
+    }
 }

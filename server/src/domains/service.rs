@@ -268,24 +268,42 @@ fn verified_matching(email: &str) -> Select<email_domain::Entity> {
 
 /// Whether `org_id` has verified the domain of `email` (or a parent of it).
 pub async fn verified_for<C: ConnectionTrait>(db: &C, org_id: Uuid, email: &str) -> Result<bool, ApiError> {
-    Ok(verified_matching(email).filter(email_domain::Column::OrgId.eq(org_id)).count(db).await? > 0)
+    Ok(OrgDomains::load(db, org_id).await?.verifies(email))
 }
 
 /// Refuses `email` when the org lists domains and none of them matches.
 pub async fn require_allowed<C: ConnectionTrait>(db: &C, org_id: Uuid, email: &str) -> Result<(), ApiError> {
-    let domains: Vec<email_domain::Model> =
-        email_domain::Entity::find().filter(email_domain::Column::OrgId.eq(org_id)).all(db).await?;
-    if domains.is_empty() {
-        return Ok(());
+    OrgDomains::load(db, org_id).await?.require_allowed(email)
+}
+
+/// An org's email domains, read once for the several checks one change makes.
+pub struct OrgDomains(Vec<email_domain::Model>);
+
+impl OrgDomains {
+    pub async fn load<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<Self, ApiError> {
+        Ok(Self(email_domain::Entity::find().filter(email_domain::Column::OrgId.eq(org_id)).all(db).await?))
     }
-    let email_domain = names::of_email(email);
-    if domains.iter().any(|d| names::matches(email_domain, &d.domain)) {
-        return Ok(());
+
+    /// Whether the org has verified the domain of `email` (or a parent of it).
+    pub fn verifies(&self, email: &str) -> bool {
+        let domain = domain_of_email(email);
+        self.0.iter().any(|d| d.verified_at.is_some() && names::matches(&domain, &d.domain))
     }
-    Err(ApiError::forbidden(
-        "DOMAIN_NOT_ALLOWED",
-        format!("the org only admits emails of its listed domains, not {email_domain}"),
-    ))
+
+    /// Refuses `email` when the org lists domains and none of them matches.
+    pub fn require_allowed(&self, email: &str) -> Result<(), ApiError> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let domain = domain_of_email(email);
+        if self.0.iter().any(|d| names::matches(&domain, &d.domain)) {
+            return Ok(());
+        }
+        Err(ApiError::forbidden(
+            "DOMAIN_NOT_ALLOWED",
+            format!("the org only admits emails of its listed domains, not {domain}"),
+        ))
+    }
 }
 
 /// The auto-join rules that match `email`: `(org_id, default_role)`, one per org. Only verified

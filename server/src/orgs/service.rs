@@ -1,8 +1,8 @@
 use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, org};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -164,17 +164,19 @@ pub async fn insert_membership<C: ConnectionTrait>(
     user_id: Uuid,
     role: &str,
 ) -> Result<membership::Model, ApiError> {
-    Ok(membership::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(org_id),
-        user_id: Set(user_id),
-        role: Set(role.to_string()),
-        status: Set(MembershipStatus::Active.as_str().into()),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(db)
-    .await?)
+    let row = membership::Model {
+        id: Uuid::now_v7(),
+        org_id,
+        user_id,
+        role: role.to_string(),
+        status: MembershipStatus::Active.as_str().into(),
+        created_at: now,
+        updated_at: now,
+    };
+    membership::Entity::insert(row.clone().into_active_model().reset_all())
+        .exec_without_returning(db)
+        .await?;
+    Ok(row)
 }
 
 /// The user's active membership in `org_id`, if any.

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use guildhall_entities::{membership, team, team_member};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, sea_query::Expr,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    QuerySelect, sea_query::Expr,
 };
 use serde_json::Value;
 use uuid::Uuid;
@@ -22,7 +23,6 @@ use super::{
 use crate::{
     AppState,
     changes::{Event, catalog::ScimGroupUpdated},
-    db,
     error::ApiError,
 };
 
@@ -148,13 +148,30 @@ pub(super) async fn patch_members(
     (add, remove): (Vec<Uuid>, Vec<String>),
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
+    let input = (state.clone(), ctx.clone(), id, add, remove, if_match.map(str::to_string));
+    state
+        .commits
+        .run(ctx.org.id, input, |(state, ctx, id, add, remove, if_match), tx| {
+            Box::pin(patch_members_in(tx, state, ctx, *id, add, remove, if_match.as_deref()))
+        })
+        .await
+}
+
+async fn patch_members_in(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    add: &[Uuid],
+    remove: &[String],
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let team = load(&tx, org_id, id).await?;
+    let now = list::truncated(ctx.now());
+    let team = load(tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
     let adding: Vec<Uuid> = {
-        let resolved = resolve_members(&tx, org_id, &add).await?;
+        let resolved = resolve_members(tx, org_id, add).await?;
         add.iter().filter_map(|id| resolved.get(id).copied()).collect()
     };
     // Removing someone who is not a member (or not a user at all) changes nothing.
@@ -167,11 +184,11 @@ pub(super) async fn patch_members(
             .filter(membership::Column::OrgId.eq(org_id))
             .filter(membership::Column::Id.is_in(chunk.to_vec()))
             .into_tuple()
-            .all(&tx)
+            .all(tx)
             .await?;
         removing.extend(users);
     }
-    let (added, removed) = apply_members(&tx, org_id, team.id, &adding, &removing, now).await?;
+    let (added, removed) = apply_members(tx, org_id, team.id, &adding, &removing, now).await?;
     if added + removed == 0 {
         return Ok(());
     }
@@ -179,10 +196,10 @@ pub(super) async fn patch_members(
         .col_expr(team::Column::DirectoryManaged, Expr::value(true))
         .col_expr(team::Column::UpdatedAt, Expr::value(now))
         .filter(team::Column::Id.eq(team.id))
-        .exec(&tx)
+        .exec(tx)
         .await?;
     let affected: Vec<Uuid> = adding.iter().chain(removing.iter()).copied().collect();
-    finish_change(&tx, ctx, now, &affected, |role_changes| {
+    finish_change(tx, ctx, now, &affected, |role_changes| {
         Event::ScimGroupUpdated(ScimGroupUpdated {
             team_id: team.id,
             name: team.name.clone(),
@@ -193,6 +210,5 @@ pub(super) async fn patch_members(
         })
     })
     .await?;
-    tx.commit().await?;
     Ok(())
 }

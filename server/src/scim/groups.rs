@@ -8,8 +8,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use guildhall_entities::{team, team_member};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
-    QueryFilter, QuerySelect, Statement, sea_query::Expr,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QuerySelect, Statement, sea_query::Expr,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -30,7 +30,7 @@ use crate::{
         self, Event,
         catalog::{RoleChange, ScimGroupCreated, ScimGroupDeleted, ScimGroupUpdated},
     },
-    credentials, db,
+    credentials,
     error::ApiError,
 };
 
@@ -227,32 +227,50 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
     let doc = resource::parse_resource(&GROUP_TYPE, body)?.doc;
     let name = display_name(&doc)?;
     let wanted = member_ids(&doc)?;
+    let input = (ctx.clone(), doc, name, wanted);
+    let team = state
+        .commits
+        .run(ctx.org.id, input, |(ctx, doc, name, wanted), tx| {
+            Box::pin(create_in(tx, ctx, doc, name, wanted))
+        })
+        .await?;
+    let members = members_of(&state.db, team.id).await?;
+    Ok(render(state, &team, Some(&members)))
+}
+
+async fn create_in(
+    tx: &DatabaseTransaction,
+    ctx: &ScimContext,
+    doc: &Value,
+    name: &str,
+    wanted: &[Uuid],
+) -> Result<team::Model, ApiError> {
     let org_id = ctx.org.id;
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
+    let now = list::truncated(ctx.now());
+    let name = name.to_string();
     let taken = team::Entity::find()
         .filter(team::Column::OrgId.eq(org_id))
         .filter(team::Column::NameKey.eq(name.to_lowercase()))
-        .count(&tx)
+        .count(tx)
         .await?;
     if taken > 0 {
         return Err(uniqueness(&name));
     }
-    let resolved = resolve_members(&tx, org_id, &wanted).await?;
+    let resolved = resolve_members(tx, org_id, wanted).await?;
     let team = team::ActiveModel {
         id: Set(Uuid::now_v7()),
         org_id: Set(org_id),
         name: Set(name.clone()),
         name_key: Set(name.to_lowercase()),
-        external_id: Set(external_id(&doc)),
+        external_id: Set(external_id(doc)),
         directory_managed: Set(true),
         created_at: Set(now),
         updated_at: Set(now),
     };
-    let team = team.insert(&tx).await.map_err(map_name_taken(name.clone()))?;
+    let team = team.insert(tx).await.map_err(map_name_taken(name.clone()))?;
     let added: Vec<Uuid> = wanted.iter().filter_map(|id| resolved.get(id).copied()).collect();
-    apply_members(&tx, org_id, team.id, &added, &[], now).await?;
-    finish_change(&tx, ctx, now, &added, |role_changes| {
+    apply_members(tx, org_id, team.id, &added, &[], now).await?;
+    finish_change(tx, ctx, now, &added, |role_changes| {
         Event::ScimGroupCreated(ScimGroupCreated {
             team_id: team.id,
             name,
@@ -262,9 +280,7 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
         })
     })
     .await?;
-    tx.commit().await?;
-    let members = members_of(&state.db, team.id).await?;
-    Ok(render(state, &team, Some(&members)))
+    Ok(team)
 }
 
 /// PUT (`body` replaces the group, members included) or PATCH (`ops` apply to it).
@@ -288,11 +304,29 @@ pub async fn update(
     if let Some(delta) = ops.as_deref().and_then(member_delta) {
         return patch_members(state, ctx, id, delta, if_match).await;
     }
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let team = load(&tx, org_id, id).await?;
+    let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
+    state
+        .commits
+        .run(org_id, input, |(state, ctx, id, replacement, ops, if_match), tx| {
+            Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
+        })
+        .await
+}
+
+async fn update_in(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    replacement: Option<Value>,
+    ops: Option<Vec<patch::PatchOp>>,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
+    let org_id = ctx.org.id;
+    let now = list::truncated(ctx.now());
+    let team = load(tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
-    let current = members_of(&tx, team.id).await?;
+    let current = members_of(tx, team.id).await?;
     let doc = match (replacement, ops) {
         (Some(doc), _) => doc,
         (None, Some(ops)) => {
@@ -313,7 +347,7 @@ pub async fn update(
     let wanted_set: HashSet<Uuid> = wanted.iter().copied().collect();
     let current_set: HashSet<Uuid> = current.iter().map(|m| m.scim_id).collect();
     let new_ids: Vec<Uuid> = wanted.iter().filter(|id| !current_set.contains(id)).copied().collect();
-    let resolved = resolve_members(&tx, org_id, &new_ids).await?;
+    let resolved = resolve_members(tx, org_id, &new_ids).await?;
     let added: Vec<Uuid> = new_ids.iter().filter_map(|id| resolved.get(id).copied()).collect();
     let removed: Vec<Uuid> =
         current.iter().filter(|m| !wanted_set.contains(&m.scim_id)).map(|m| m.user_id).collect();
@@ -327,7 +361,7 @@ pub async fn update(
             .filter(team::Column::OrgId.eq(org_id))
             .filter(team::Column::NameKey.eq(name.to_lowercase()))
             .filter(team::Column::Id.ne(team.id))
-            .count(&tx)
+            .count(tx)
             .await?;
         if taken > 0 {
             return Err(uniqueness(&name));
@@ -340,10 +374,10 @@ pub async fn update(
         .col_expr(team::Column::DirectoryManaged, Expr::value(true))
         .col_expr(team::Column::UpdatedAt, Expr::value(now))
         .filter(team::Column::Id.eq(team.id))
-        .exec(&tx)
+        .exec(tx)
         .await
         .map_err(map_name_taken(name.clone()))?;
-    apply_members(&tx, org_id, team.id, &added, &removed, now).await?;
+    apply_members(tx, org_id, team.id, &added, &removed, now).await?;
     // A rename or new externalId can change which mapping matches every member.
     let affected: Vec<Uuid> = if renamed || external != team.external_id {
         current
@@ -356,7 +390,7 @@ pub async fn update(
         added.clone()
     };
     let affected: Vec<Uuid> = affected.into_iter().chain(removed.iter().copied()).collect();
-    finish_change(&tx, ctx, now, &affected, |role_changes| {
+    finish_change(tx, ctx, now, &affected, |role_changes| {
         Event::ScimGroupUpdated(ScimGroupUpdated {
             team_id: team.id,
             name,
@@ -367,7 +401,6 @@ pub async fn update(
         })
     })
     .await?;
-    tx.commit().await?;
     Ok(())
 }
 
@@ -377,21 +410,36 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
+    let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
+    state
+        .commits
+        .run(ctx.org.id, input, |(state, ctx, id, if_match), tx| {
+            Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
+        })
+        .await
+}
+
+async fn delete_in(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let team = load(&tx, org_id, id).await?;
+    let now = list::truncated(ctx.now());
+    let team = load(tx, org_id, id).await?;
     list::check_if_match(if_match, &render(state, &team, None).version)?;
     let former: Vec<Uuid> = team_member::Entity::find()
         .select_only()
         .column(team_member::Column::UserId)
         .filter(team_member::Column::TeamId.eq(team.id))
         .into_tuple()
-        .all(&tx)
+        .all(tx)
         .await?;
-    team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(team.id)).exec(&tx).await?;
-    team::Entity::delete_by_id(team.id).exec(&tx).await?;
-    finish_change(&tx, ctx, now, &former, |role_changes| {
+    team_member::Entity::delete_many().filter(team_member::Column::TeamId.eq(team.id)).exec(tx).await?;
+    team::Entity::delete_by_id(team.id).exec(tx).await?;
+    finish_change(tx, ctx, now, &former, |role_changes| {
         Event::ScimGroupDeleted(ScimGroupDeleted {
             team_id: team.id,
             name: team.name.clone(),
@@ -400,6 +448,5 @@ pub async fn delete(
         })
     })
     .await?;
-    tx.commit().await?;
     Ok(())
 }

@@ -164,8 +164,12 @@ pub fn list_response(total: u64, start_index: u64, resources: Vec<Value>) -> Val
 /// Now, to the millisecond: SCIM times have that precision, so a stored row renders the same
 /// when read back.
 pub fn now(state: &crate::AppState) -> DateTime<Utc> {
-    let now = state.clock.now();
-    now.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(now)
+    truncated(state.clock.now())
+}
+
+/// `at` to the millisecond.
+pub fn truncated(at: DateTime<Utc>) -> DateTime<Utc> {
+    at.duration_trunc(TimeDelta::milliseconds(1)).unwrap_or(at)
 }
 
 /// Orders and cuts one page: by `sortBy` (unassigned values last), then by `id`, all in the

@@ -8,7 +8,10 @@
 use chrono::{DateTime, Utc};
 
 use guildhall_entities::{membership, scim_user, user};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    sea_query::Expr,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -23,7 +26,8 @@ use crate::{
         self, Event,
         catalog::{ScimUserCreated, ScimUserDeleted, ScimUserUpdated},
     },
-    credentials, db,
+    credentials,
+    domains::service::OrgDomains,
     error::{ApiError, ErrorKind},
     members,
     orgs::MembershipStatus,
@@ -74,99 +78,127 @@ async fn ensure_user_name_free<C: ConnectionTrait>(
 }
 
 pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result<Rendered, ApiError> {
-    let parsed = resource::parse_resource(&USER_TYPE, body)?;
-    let doc = parsed.doc;
-    let active = asked_active(&doc).unwrap_or(true);
+    let doc = resource::parse_resource(&USER_TYPE, body)?.doc;
     let user_name = user_name(&doc)?;
-    let key = user_name.to_lowercase();
     let email = identity_email(&doc, &user_name)?;
-    let now = list::now(state);
-    let org = &ctx.org;
-    let tx = db::begin_write(&state.writer).await?;
-    // A person already in the org: the directory takes over managing that membership.
-    let holder = match &email {
-        Some(email) => users::service::find_by_email(&tx, email).await?,
-        None => None,
-    };
-    let member = match &holder {
-        Some(user) => {
-            membership::Entity::find()
-                .filter(membership::Column::OrgId.eq(org.id))
-                .filter(membership::Column::UserId.eq(user.id))
-                .one(&tx)
-                .await?
-        }
-        None => None,
-    };
-    let adopted = member.is_some();
-    let membership_row = match member {
-        Some(m) => {
-            if scim_user::Entity::find_by_id(m.id).count(&tx).await? > 0 {
-                return Err(uniqueness(format!("`{user_name}` is already provisioned in this organization")));
-            }
-            ctx.require_may_manage(&m)?;
-            m
-        }
-        None => {
-            let (account, consent) = provisioning::directory_identity(&tx, now, org, email.as_deref())
-                .await
-                .map_err(scim_refusal)?;
-            match provisioning::admit(&tx, ctx, org, &account, permissions::MEMBER, consent)
-                .await
-                .map_err(scim_refusal)?
-            {
-                JoinOutcome::Joined(m) => m,
-                JoinOutcome::AlreadyMember(_) => {
-                    return Err(uniqueness(format!(
-                        "`{user_name}` is already a member of this organization"
-                    )));
-                }
-            }
-        }
-    };
-    let row = scim_user::Model {
-        id: membership_row.id,
-        org_id: org.id,
-        user_id: membership_row.user_id,
-        user_name_key: key,
-        external_id: external_id(&doc),
-        attributes: doc,
-        created_at: now,
-        updated_at: now,
-    };
-    scim_user::Entity::insert(scim_user::ActiveModel::from(row.clone()))
-        .exec_without_returning(&tx)
-        .await
-        .map_err(|e| match e.sql_err() {
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                uniqueness(format!("userName `{user_name}` is already taken in this organization"))
-            }
-            _ => e.into(),
-        })?;
-    let mut loaded = Loaded { row, membership: membership_row };
-    if loaded.active() != active {
-        set_active(&tx, org.id, &mut loaded, active, now).await?;
-    }
-    let created = ScimUserCreated {
-        user_id: loaded.row.user_id,
-        scim_id: loaded.row.id,
-        user_name,
-        email,
-        active,
-        adopted_membership: adopted,
-    };
-    changes::record(&tx, ctx, Event::ScimUserCreated(created)).await?;
-    if !active {
-        credentials::reconcile(&tx, ctx).await?;
-    }
-    tx.commit().await?;
+    let create =
+        Create { ctx: ctx.clone(), active: asked_active(&doc).unwrap_or(true), doc, user_name, email };
+    let (loaded, adopted) =
+        state.commits.run(ctx.org.id, create, |create, tx| Box::pin(create.apply_to(tx))).await?;
     // Only an adopted membership can already be in teams.
     let related = if adopted {
-        Related::load(&state.db, org.id, &[&loaded]).await?
+        Related::load(&state.db, ctx.org.id, &[&loaded]).await?
     } else {
-        Related::load_new(&state.db, org.id, &loaded).await?
+        Related::load_new(&state.db, ctx.org.id, &loaded).await?
     };
     Ok(render(state, &loaded, &related))
+}
+
+/// A SCIM user's creation, parsed and checked, for group commit to apply.
+struct Create {
+    ctx: ScimContext,
+    doc: Value,
+    user_name: String,
+    email: Option<String>,
+    active: bool,
+}
+
+impl Create {
+    /// The user, and whether an existing membership was adopted.
+    async fn apply_to(&self, tx: &DatabaseTransaction) -> Result<(Loaded, bool), ApiError> {
+        let Self { ctx, doc, user_name, email, active } = self;
+        let now = list::truncated(ctx.now());
+        let org = &ctx.org;
+        let domains = OrgDomains::load(tx, org.id).await?;
+        // A person already in the org: the directory takes over managing that membership.
+        let holder = match email {
+            Some(email) => users::service::find_by_email(tx, email).await?,
+            None => None,
+        };
+        let member = match &holder {
+            Some(user) => {
+                membership::Entity::find()
+                    .filter(membership::Column::OrgId.eq(org.id))
+                    .filter(membership::Column::UserId.eq(user.id))
+                    .one(tx)
+                    .await?
+            }
+            None => None,
+        };
+        let adopted = member.is_some();
+        let membership_row = match member {
+            Some(m) => {
+                if scim_user::Entity::find_by_id(m.id).count(tx).await? > 0 {
+                    return Err(uniqueness(format!(
+                        "`{user_name}` is already provisioned in this organization"
+                    )));
+                }
+                ctx.require_may_manage(&m)?;
+                m
+            }
+            None => {
+                let (account, consent) =
+                    provisioning::directory_identity(tx, now, org, &domains, email.as_deref(), holder)
+                        .await
+                        .map_err(scim_refusal)?;
+                match provisioning::admit_under(
+                    tx,
+                    ctx,
+                    org,
+                    &domains,
+                    &account,
+                    permissions::MEMBER,
+                    consent,
+                )
+                .await
+                .map_err(scim_refusal)?
+                {
+                    JoinOutcome::Joined(m) => m,
+                    JoinOutcome::AlreadyMember(_) => {
+                        return Err(uniqueness(format!(
+                            "`{user_name}` is already a member of this organization"
+                        )));
+                    }
+                }
+            }
+        };
+        let row = scim_user::Model {
+            id: membership_row.id,
+            org_id: org.id,
+            user_id: membership_row.user_id,
+            user_name_key: user_name.to_lowercase(),
+            external_id: external_id(doc),
+            attributes: doc.clone(),
+            created_at: now,
+            updated_at: now,
+        };
+        scim_user::Entity::insert(scim_user::ActiveModel::from(row.clone()))
+            .exec_without_returning(tx)
+            .await
+            .map_err(|e| match e.sql_err() {
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                    uniqueness(format!("userName `{user_name}` is already taken in this organization"))
+                }
+                _ => e.into(),
+            })?;
+        let mut loaded = Loaded { row, membership: membership_row };
+        if loaded.active() != *active {
+            set_active(tx, org.id, &mut loaded, *active, now).await?;
+        }
+        let created = ScimUserCreated {
+            user_id: loaded.row.user_id,
+            scim_id: loaded.row.id,
+            user_name: user_name.clone(),
+            email: email.clone(),
+            active: *active,
+            adopted_membership: adopted,
+        };
+        changes::record(tx, ctx, Event::ScimUserCreated(created)).await?;
+        if !active {
+            credentials::reconcile(tx, ctx).await?;
+        }
+        Ok((loaded, adopted))
+    }
 }
 
 /// A provisioning rule's refusal in SCIM's words (RFC 7644 §3.12).
@@ -257,10 +289,29 @@ pub async fn update(
         Change::Replace(body) => (Some(resource::parse_resource(&USER_TYPE, body)?.doc), None),
         Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
     };
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let mut loaded = load(&tx, org_id, id).await?;
-    let related = Related::load(&tx, org_id, &[&loaded]).await?;
+    let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
+    let (loaded, related) = state
+        .commits
+        .run(org_id, input, |(state, ctx, id, replacement, ops, if_match), tx| {
+            Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
+        })
+        .await?;
+    Ok(render(state, &loaded, &related))
+}
+
+async fn update_in(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    replacement: Option<Value>,
+    ops: Option<Vec<patch::PatchOp>>,
+    if_match: Option<&str>,
+) -> Result<(Loaded, Related), ApiError> {
+    let org_id = ctx.org.id;
+    let now = list::truncated(ctx.now());
+    let mut loaded = load(tx, org_id, id).await?;
+    let related = Related::load(tx, org_id, &[&loaded]).await?;
     let before = render(state, &loaded, &related);
     list::check_if_match(if_match, &before.version)?;
     let (doc, active) = match (replacement, ops) {
@@ -280,10 +331,10 @@ pub async fn update(
     let user_name = user_name(&doc)?;
     let key = user_name.to_lowercase();
     if key != loaded.row.user_name_key {
-        ensure_user_name_free(&tx, org_id, &key, Some(id)).await?;
+        ensure_user_name_free(tx, org_id, &key, Some(id)).await?;
     }
     let email = identity_email(&doc, &user_name)?;
-    provisioning::readdress(&tx, now, org_id, loaded.row.user_id, email).await.map_err(scim_refusal)?;
+    provisioning::readdress(tx, now, org_id, loaded.row.user_id, email).await.map_err(scim_refusal)?;
     let was_active = loaded.active();
     let changed_doc = doc != loaded.row.attributes;
     if changed_doc {
@@ -293,7 +344,7 @@ pub async fn update(
             .col_expr(scim_user::Column::Attributes, Expr::value(doc.clone()))
             .col_expr(scim_user::Column::UpdatedAt, Expr::value(now))
             .filter(scim_user::Column::Id.eq(id))
-            .exec(&tx)
+            .exec(tx)
             .await
             .map_err(|e| match e.sql_err() {
                 Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
@@ -308,12 +359,12 @@ pub async fn update(
     let active_changed = active.is_some_and(|a| a != was_active);
     if let Some(active) = active.filter(|_| active_changed) {
         ctx.require_may_manage(&loaded.membership)?;
-        set_active(&tx, org_id, &mut loaded, active, now).await?;
+        set_active(tx, org_id, &mut loaded, active, now).await?;
         if !changed_doc {
             scim_user::Entity::update_many()
                 .col_expr(scim_user::Column::UpdatedAt, Expr::value(now))
                 .filter(scim_user::Column::Id.eq(id))
-                .exec(&tx)
+                .exec(tx)
                 .await?;
             loaded.row.updated_at = now;
         }
@@ -326,15 +377,14 @@ pub async fn update(
             (true, true) => Event::ScimUserReactivated(updated),
             _ => Event::ScimUserUpdated(updated),
         };
-        changes::record(&tx, ctx, event).await?;
+        changes::record(tx, ctx, event).await?;
     }
     if active_changed {
-        credentials::reconcile(&tx, ctx).await?;
+        credentials::reconcile(tx, ctx).await?;
     }
     // The manager may have changed; the teams cannot have.
-    let related = if changed_doc { related.with_managers_of(&tx, org_id, &loaded).await? } else { related };
-    tx.commit().await?;
-    Ok(render(state, &loaded, &related))
+    let related = if changed_doc { related.with_managers_of(tx, org_id, &loaded).await? } else { related };
+    Ok((loaded, related))
 }
 
 pub async fn delete(
@@ -343,34 +393,49 @@ pub async fn delete(
     id: Uuid,
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
+    let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
+    state
+        .commits
+        .run(ctx.org.id, input, |(state, ctx, id, if_match), tx| {
+            Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
+        })
+        .await
+}
+
+async fn delete_in(
+    tx: &DatabaseTransaction,
+    state: &AppState,
+    ctx: &ScimContext,
+    id: Uuid,
+    if_match: Option<&str>,
+) -> Result<(), ApiError> {
     let org_id = ctx.org.id;
-    let now = list::now(state);
-    let tx = db::begin_write(&state.writer).await?;
-    let loaded = load(&tx, org_id, id).await?;
+    let now = list::truncated(ctx.now());
+    let loaded = load(tx, org_id, id).await?;
     if if_match.is_some() {
-        let related = Related::load(&tx, org_id, &[&loaded]).await?;
+        let related = Related::load(tx, org_id, &[&loaded]).await?;
         let current = render(state, &loaded, &related);
         list::check_if_match(if_match, &current.version)?;
     }
     ctx.require_may_manage(&loaded.membership)?;
     if loaded.active() {
-        ensure_not_last_owner(&tx, org_id, &loaded.membership).await?;
+        ensure_not_last_owner(tx, org_id, &loaded.membership).await?;
     }
     let user_id = loaded.row.user_id;
-    scim_user::Entity::delete_by_id(id).exec(&tx).await?;
-    membership::Entity::delete_by_id(loaded.membership.id).exec(&tx).await?;
-    crate::teams::service::remove_from_all(&tx, org_id, user_id).await?;
-    members::service::revoke_access(&tx, org_id, user_id, now, "scim_deleted").await?;
+    scim_user::Entity::delete_by_id(id).exec(tx).await?;
+    membership::Entity::delete_by_id(loaded.membership.id).exec(tx).await?;
+    crate::teams::service::remove_from_all(tx, org_id, user_id).await?;
+    members::service::revoke_access(tx, org_id, user_id, now, "scim_deleted").await?;
     let elsewhere =
-        membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).count(&tx).await?;
-    let account = user::Entity::find_by_id(user_id).one(&tx).await?;
+        membership::Entity::find().filter(membership::Column::UserId.eq(user_id)).count(tx).await?;
+    let account = user::Entity::find_by_id(user_id).one(tx).await?;
     // Only an identity this org's directory made goes with its last membership.
     let account_deleted = elsewhere == 0
         && account
             .as_ref()
             .is_some_and(|u| u.provisioned_by_org_id == Some(org_id) && u.password_hash.is_none());
     if account_deleted {
-        user::Entity::delete_by_id(user_id).exec(&tx).await?;
+        user::Entity::delete_by_id(user_id).exec(tx).await?;
     }
     let deleted = ScimUserDeleted {
         user_id,
@@ -378,9 +443,8 @@ pub async fn delete(
         user_name: loaded.row.attributes.get("userName").and_then(Value::as_str).map(str::to_string),
         account_deleted,
     };
-    changes::record(&tx, ctx, Event::ScimUserDeleted(deleted)).await?;
-    credentials::reconcile(&tx, ctx).await?;
-    tx.commit().await?;
+    changes::record(tx, ctx, Event::ScimUserDeleted(deleted)).await?;
+    credentials::reconcile(tx, ctx).await?;
     Ok(())
 }
 

@@ -93,6 +93,8 @@ pub async fn create(
             password_hash: None,
             status: UserStatus::Active,
             is_instance_admin: false,
+            provisioned_by_org_id: None,
+            unclaimed_email: None,
         },
     )
     .await?;

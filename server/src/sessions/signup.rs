@@ -116,7 +116,14 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     let user = users::service::insert(
         &tx,
         now,
-        NewUser { email, password_hash: Some(hash), status, is_instance_admin: first },
+        NewUser {
+            email,
+            password_hash: Some(hash),
+            status,
+            is_instance_admin: first,
+            provisioned_by_org_id: None,
+            unclaimed_email: None,
+        },
     )
     .await?;
     let signed_up = UserSignedUp { user_id: user.id, status: status.as_str().into(), instance_admin: first };

@@ -58,6 +58,10 @@ pub struct NewUser {
     pub password_hash: Option<String>,
     pub status: UserStatus,
     pub is_instance_admin: bool,
+    /// The org whose directory made this identity, and the address it was given when that lies
+    /// outside the org's verified domains (see `provisioning`).
+    pub provisioned_by_org_id: Option<Uuid>,
+    pub unclaimed_email: Option<String>,
 }
 
 pub async fn insert<C: ConnectionTrait>(
@@ -65,30 +69,34 @@ pub async fn insert<C: ConnectionTrait>(
     now: DateTime<Utc>,
     new: NewUser,
 ) -> Result<user::Model, ApiError> {
-    let row = user::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        email: Set(new.email),
-        password_hash: Set(new.password_hash),
-        status: Set(new.status.as_str().into()),
-        is_instance_admin: Set(new.is_instance_admin),
-        failed_logins: Set(0),
-        locked_until: Set(None),
-        default_org_id: Set(None),
-        created_at: Set(now),
-        updated_at: Set(now),
-        last_login_at: Set(None),
-        email_verified_at: Set(None),
-        kind: Set(KIND_HUMAN.into()),
-        display_name: Set(None),
-        provisioned_by_org_id: Set(None),
-        unclaimed_email: Set(None),
+    let row = user::Model {
+        id: Uuid::now_v7(),
+        email: new.email,
+        password_hash: new.password_hash,
+        status: new.status.as_str().into(),
+        is_instance_admin: new.is_instance_admin,
+        failed_logins: 0,
+        locked_until: None,
+        default_org_id: None,
+        created_at: now,
+        updated_at: now,
+        last_login_at: None,
+        email_verified_at: None,
+        kind: KIND_HUMAN.into(),
+        display_name: None,
+        provisioned_by_org_id: new.provisioned_by_org_id,
+        unclaimed_email: new.unclaimed_email,
     };
-    row.insert(db).await.map_err(|e| match e.sql_err() {
-        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-            ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
-        }
-        _ => e.into(),
-    })
+    user::Entity::insert(row.clone().into_active_model().reset_all())
+        .exec_without_returning(db)
+        .await
+        .map_err(|e| match e.sql_err() {
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+                ApiError::conflict("EMAIL_TAKEN", "an account with this email already exists")
+            }
+            _ => e.into(),
+        })?;
+    Ok(row)
 }
 
 /// An account a signup may claim by proving the address: a person's, with no password, never
@@ -347,6 +355,8 @@ pub async fn bootstrap_admin(
             password_hash: Some(hash),
             status: UserStatus::Active,
             is_instance_admin: true,
+            provisioned_by_org_id: None,
+            unclaimed_email: None,
         },
     )
     .await?;
