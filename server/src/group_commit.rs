@@ -14,16 +14,16 @@
 //! answer is what that write's own transaction did. Writes are therefore applied more than
 //! once in that case and must not act outside the transaction (no mail, no HTTP).
 //!
-//! SQLite has one committer (it has one writer anyway). PostgreSQL has several, each serving
-//! the orgs whose id hashes to it, so orgs do not queue behind each other and two committers
-//! never hold the same org's audit-chain lock.
+//! SQLite has one committer (it has one writer anyway). PostgreSQL has several, taking batches
+//! from the one queue side by side: a batch reads and locks the audit chains it extends only
+//! when it is done (see [`changes::flush`](crate::changes::flush)), so batches of one org
+//! overlap everywhere but in their last statements and their commit.
 
-use std::{future::Future, panic::AssertUnwindSafe, pin::Pin};
+use std::{future::Future, panic::AssertUnwindSafe, pin::Pin, sync::Arc};
 
 use futures_util::FutureExt;
 use sea_orm::{DatabaseTransaction, DbBackend};
-use tokio::sync::{mpsc, oneshot};
-use uuid::Uuid;
+use tokio::sync::{Mutex, mpsc, oneshot};
 
 use crate::{changes, db, error::ApiError};
 
@@ -37,7 +37,7 @@ pub type Applied<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Sen
 /// The handle requests queue their writes on.
 #[derive(Clone)]
 pub struct Commits {
-    queues: Vec<mpsc::UnboundedSender<Box<dyn Queued>>>,
+    queue: mpsc::UnboundedSender<Box<dyn Queued>>,
 }
 
 impl Commits {
@@ -47,30 +47,27 @@ impl Commits {
             DbBackend::Postgres => POSTGRES_COMMITTERS,
             _ => 1,
         };
-        let queues = (0..count)
-            .map(|_| {
-                let (send, receive) = mpsc::unbounded_channel();
-                tokio::spawn(committer(writer.clone(), receive));
-                send
-            })
-            .collect();
-        Self { queues }
+        let (queue, receive) = mpsc::unbounded_channel();
+        let receive = Arc::new(Mutex::new(receive));
+        for _ in 0..count {
+            tokio::spawn(committer(writer.clone(), receive.clone()));
+        }
+        Self { queue }
     }
 
-    /// Applies `input` with `apply`, for the org `org_id`, in the next transaction its
-    /// committer commits, and answers the output once that transaction has committed. `apply`
-    /// may run more than once (only the last run's transaction commits) and must touch
-    /// nothing but the transaction it is given.
-    pub async fn run<I, O, F>(&self, org_id: Uuid, input: I, apply: F) -> Result<O, ApiError>
+    /// Applies `input` with `apply` in the next transaction a committer commits, and answers
+    /// the output once that transaction has committed. `apply` may run more than once (only
+    /// the last run's transaction commits) and must touch nothing but the transaction it is
+    /// given.
+    pub async fn run<I, O, F>(&self, input: I, apply: F) -> Result<O, ApiError>
     where
         I: Send + Sync + 'static,
         O: Send + 'static,
         F: for<'a> Fn(&'a I, &'a DatabaseTransaction) -> Applied<'a, O> + Send + 'static,
     {
         let (reply, answer) = oneshot::channel();
-        let shard = (org_id.as_u128() % self.queues.len() as u128) as usize;
         let queued: Box<dyn Queued> = Box::new(Entry { input, apply, output: None, reply });
-        self.queues[shard].send(queued).map_err(|_| stopped())?;
+        self.queue.send(queued).map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -113,15 +110,23 @@ where
     }
 }
 
-async fn committer(writer: db::Db, mut queue: mpsc::UnboundedReceiver<Box<dyn Queued>>) {
-    while let Some(first) = queue.recv().await {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match queue.try_recv() {
-                Ok(next) => batch.push(next),
-                Err(_) => break,
-            }
+type Queue = Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn Queued>>>>;
+
+/// The writes waiting, up to [`MAX_BATCH`]; waits for one when there are none.
+async fn next_batch(queue: &Queue) -> Option<Vec<Box<dyn Queued>>> {
+    let mut queue = queue.lock().await;
+    let mut batch = vec![queue.recv().await?];
+    while batch.len() < MAX_BATCH {
+        match queue.try_recv() {
+            Ok(next) => batch.push(next),
+            Err(_) => break,
         }
+    }
+    Some(batch)
+}
+
+async fn committer(writer: db::Db, queue: Queue) {
+    while let Some(mut batch) = next_batch(&queue).await {
         if batch.len() > 1 {
             match AssertUnwindSafe(apply_together(&writer, &mut batch)).catch_unwind().await {
                 Ok(Ok(())) => {

@@ -8,19 +8,22 @@ pub mod catalog;
 pub mod service;
 
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     future::Future,
     sync::{Arc, Mutex},
 };
 
+use chrono::{DateTime, Utc};
 use guildhall_entities::{audit_log, event};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, EntityTrait, IntoActiveModel};
+use uuid::Uuid;
 
 pub use catalog::Event;
 
 use crate::{
     audit::{self, AuditEvent},
     error::ApiError,
+    http::RequestMeta,
     scope::{Origin, Scope},
 };
 
@@ -33,25 +36,19 @@ pub async fn record<C: ConnectionTrait>(db: &C, scope: &Scope, event: Event) -> 
         .org(scope.org_id())
         .target_of(event.target())
         .details(data.clone());
-    let entry = match PENDING.try_with(Arc::clone) {
-        Ok(pending) => defer(db, &pending, scope.now(), scope.meta(), audit).await?,
-        Err(_) => audit::append(db, scope.now(), scope.meta(), audit).await?,
-    };
-    let row = event::Model {
-        id: entry.id,
-        org_id: scope.org_id(),
-        seq: entry.seq,
-        event_type: event.name().to_string(),
-        version: event.version(),
-        occurred_at: entry.occurred_at,
-        data: data.to_string(),
-    };
-    match PENDING.try_with(Arc::clone) {
-        Ok(pending) => lock(&pending).events.push(row),
-        Err(_) => {
-            event::Entity::insert(row.into_active_model().reset_all()).exec_without_returning(db).await?;
-        }
+    let outbox = Outbox { org_id: scope.org_id(), event_type: event.name(), version: event.version(), data };
+    if let Ok(pending) = PENDING.try_with(Arc::clone) {
+        lock(&pending).records.push(Deferred {
+            at: scope.now(),
+            meta: scope.meta().clone(),
+            audit,
+            outbox: Some(outbox),
+        });
+        return Ok(());
     }
+    let entry = audit::append(db, scope.now(), scope.meta(), audit).await?;
+    let row = outbox.row(&entry);
+    event::Entity::insert(row.into_active_model().reset_all()).exec_without_returning(db).await?;
     Ok(())
 }
 
@@ -63,25 +60,57 @@ pub async fn record_instance<C: ConnectionTrait>(
     event: Event,
 ) -> Result<(), ApiError> {
     let audit = AuditEvent::new(origin.actor(), event.name()).target_of(event.target()).details(event.data());
-    match PENDING.try_with(Arc::clone) {
-        Ok(pending) => defer(db, &pending, origin.now(), origin.meta(), audit).await.map(|_| ()),
-        Err(_) => audit::append(db, origin.now(), origin.meta(), audit).await.map(|_| ()),
+    if let Ok(pending) = PENDING.try_with(Arc::clone) {
+        lock(&pending).records.push(Deferred {
+            at: origin.now(),
+            meta: origin.meta().clone(),
+            audit,
+            outbox: None,
+        });
+        return Ok(());
+    }
+    audit::append(db, origin.now(), origin.meta(), audit).await.map(|_| ())
+}
+
+/// An org event's outbox row, but for what its audit entry decides (id, seq, time).
+struct Outbox {
+    org_id: Uuid,
+    event_type: &'static str,
+    version: i32,
+    data: serde_json::Value,
+}
+
+impl Outbox {
+    fn row(self, entry: &audit_log::Model) -> event::Model {
+        event::Model {
+            id: entry.id,
+            org_id: self.org_id,
+            seq: entry.seq,
+            event_type: self.event_type.to_string(),
+            version: self.version,
+            occurred_at: entry.occurred_at,
+            data: self.data.to_string(),
+        }
     }
 }
 
 tokio::task_local! {
     /// Set while a group commit applies its writes (see `group_commit`): what they record
-    /// waits here and is inserted together when the batch is done.
+    /// waits here until the batch is done.
     static PENDING: Arc<Mutex<Pending>>;
 }
 
-/// The audit entries and events a batch of writes recorded, not inserted yet, and the head of
-/// each chain they extend.
+/// What a batch of writes recorded, in order, not yet in any chain.
 #[derive(Default)]
 pub struct Pending {
-    heads: HashMap<String, (i64, Vec<u8>)>,
-    entries: Vec<audit_log::Model>,
-    events: Vec<event::Model>,
+    records: Vec<Deferred>,
+}
+
+struct Deferred {
+    at: DateTime<Utc>,
+    meta: RequestMeta,
+    audit: AuditEvent,
+    outbox: Option<Outbox>,
 }
 
 impl Pending {
@@ -100,34 +129,35 @@ pub async fn deferred<F: Future>(pending: Arc<Mutex<Pending>>, apply: F) -> F::O
     PENDING.scope(pending, apply).await
 }
 
-/// The next entry of the event's chain, its head read from the database once per batch.
-async fn defer<C: ConnectionTrait>(
-    db: &C,
-    pending: &Mutex<Pending>,
-    at: chrono::DateTime<chrono::Utc>,
-    meta: &crate::http::RequestMeta,
-    audit: AuditEvent,
-) -> Result<audit_log::Model, ApiError> {
-    let chain = audit::chain::chain_of(audit.org_id());
-    let known = lock(pending).heads.get(&chain).cloned();
-    let head = match known {
-        Some(head) => head,
-        None => audit::chain::head(db, &chain, audit.org_id()).await?,
-    };
-    let entry = audit::next(head, chain.clone(), at, meta, audit);
-    let mut pending = lock(pending);
-    pending.heads.insert(chain, (entry.seq, entry.hash.clone().unwrap_or_default()));
-    pending.entries.push(entry.clone());
-    Ok(entry)
-}
-
-/// Inserts what a batch recorded, in order, a few hundred rows per statement.
+/// Appends what a batch recorded to its chains, in order, and inserts the entries and events
+/// a few hundred rows per statement. Each chain's head is read (and on PostgreSQL locked) once,
+/// here, so a batch holds no chain while its writes run; chains are taken in a fixed order so
+/// two batches never wait on each other's.
 pub async fn flush<C: ConnectionTrait>(db: &C, pending: &Mutex<Pending>) -> Result<(), ApiError> {
     const ROWS_PER_INSERT: usize = 256;
-    let (entries, events) = {
-        let mut pending = lock(pending);
-        (std::mem::take(&mut pending.entries), std::mem::take(&mut pending.events))
-    };
+    let records = std::mem::take(&mut lock(pending).records);
+    if records.is_empty() {
+        return Ok(());
+    }
+    let chains: BTreeMap<String, Option<Uuid>> =
+        records.iter().map(|r| (audit::chain::chain_of(r.audit.org_id()), r.audit.org_id())).collect();
+    let mut heads = HashMap::with_capacity(chains.len());
+    for (chain, org_id) in chains {
+        let head = audit::chain::head(db, &chain, org_id).await?;
+        heads.insert(chain, head);
+    }
+    let mut entries = Vec::with_capacity(records.len());
+    let mut events = Vec::with_capacity(records.len());
+    for record in records {
+        let chain = audit::chain::chain_of(record.audit.org_id());
+        let head = heads.remove(&chain).unwrap_or_default();
+        let entry = audit::next(head, chain.clone(), record.at, &record.meta, record.audit);
+        heads.insert(chain, (entry.seq, entry.hash.clone().unwrap_or_default()));
+        if let Some(outbox) = record.outbox {
+            events.push(outbox.row(&entry));
+        }
+        entries.push(entry);
+    }
     for chunk in entries.chunks(ROWS_PER_INSERT) {
         let rows = chunk.iter().map(|e| e.clone().into_active_model().reset_all());
         audit_log::Entity::insert_many(rows).exec_without_returning(db).await?;

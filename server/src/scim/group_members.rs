@@ -151,7 +151,7 @@ pub(super) async fn patch_members(
     let input = (state.clone(), ctx.clone(), id, add, remove, if_match.map(str::to_string));
     state
         .commits
-        .run(ctx.org.id, input, |(state, ctx, id, add, remove, if_match), tx| {
+        .run(input, |(state, ctx, id, add, remove, if_match), tx| {
             Box::pin(patch_members_in(tx, state, ctx, *id, add, remove, if_match.as_deref()))
         })
         .await

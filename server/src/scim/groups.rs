@@ -230,9 +230,7 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
     let input = (ctx.clone(), doc, name, wanted);
     let team = state
         .commits
-        .run(ctx.org.id, input, |(ctx, doc, name, wanted), tx| {
-            Box::pin(create_in(tx, ctx, doc, name, wanted))
-        })
+        .run(input, |(ctx, doc, name, wanted), tx| Box::pin(create_in(tx, ctx, doc, name, wanted)))
         .await?;
     let members = members_of(&state.db, team.id).await?;
     Ok(render(state, &team, Some(&members)))
@@ -296,7 +294,6 @@ pub async fn update(
     change: Change<'_>,
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
-    let org_id = ctx.org.id;
     let (replacement, ops) = match change {
         Change::Replace(body) => (Some(resource::parse_resource(&GROUP_TYPE, body)?.doc), None),
         Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
@@ -307,7 +304,7 @@ pub async fn update(
     let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
     state
         .commits
-        .run(org_id, input, |(state, ctx, id, replacement, ops, if_match), tx| {
+        .run(input, |(state, ctx, id, replacement, ops, if_match), tx| {
             Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
         })
         .await
@@ -413,7 +410,7 @@ pub async fn delete(
     let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
     state
         .commits
-        .run(ctx.org.id, input, |(state, ctx, id, if_match), tx| {
+        .run(input, |(state, ctx, id, if_match), tx| {
             Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
         })
         .await

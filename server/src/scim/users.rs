@@ -83,8 +83,7 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
     let email = identity_email(&doc, &user_name)?;
     let create =
         Create { ctx: ctx.clone(), active: asked_active(&doc).unwrap_or(true), doc, user_name, email };
-    let (loaded, adopted) =
-        state.commits.run(ctx.org.id, create, |create, tx| Box::pin(create.apply_to(tx))).await?;
+    let (loaded, adopted) = state.commits.run(create, |create, tx| Box::pin(create.apply_to(tx))).await?;
     // Only an adopted membership can already be in teams.
     let related = if adopted {
         Related::load(&state.db, ctx.org.id, &[&loaded]).await?
@@ -283,7 +282,6 @@ pub async fn update(
     change: Change<'_>,
     if_match: Option<&str>,
 ) -> Result<Rendered, ApiError> {
-    let org_id = ctx.org.id;
     // Parse before taking the write lock: bad input never waits for it.
     let (replacement, ops) = match change {
         Change::Replace(body) => (Some(resource::parse_resource(&USER_TYPE, body)?.doc), None),
@@ -292,7 +290,7 @@ pub async fn update(
     let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
     let (loaded, related) = state
         .commits
-        .run(org_id, input, |(state, ctx, id, replacement, ops, if_match), tx| {
+        .run(input, |(state, ctx, id, replacement, ops, if_match), tx| {
             Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
         })
         .await?;
@@ -396,7 +394,7 @@ pub async fn delete(
     let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
     state
         .commits
-        .run(ctx.org.id, input, |(state, ctx, id, if_match), tx| {
+        .run(input, |(state, ctx, id, if_match), tx| {
             Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
         })
         .await
