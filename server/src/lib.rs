@@ -27,6 +27,7 @@ pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod mail;
+pub mod mapping;
 pub mod members;
 pub mod mfa;
 pub mod orgs;

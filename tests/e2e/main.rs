@@ -10,6 +10,7 @@ mod invitations;
 mod jwt_interop;
 mod keys;
 mod login;
+mod mapping;
 mod members;
 mod mfa;
 mod ops;

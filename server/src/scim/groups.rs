@@ -19,7 +19,7 @@ use super::{
     list::{self, ListParams},
     patch,
     query::{self, Resource},
-    resource, roles,
+    resource,
     schema::{GROUP_TYPE, GROUP_URN},
     tokens::ScimContext,
     value::invalid_value,
@@ -214,7 +214,7 @@ pub(super) async fn finish_change<C: ConnectionTrait>(
     affected: &[Uuid],
     event: impl FnOnce(Vec<RoleChange>) -> Event,
 ) -> Result<(), ApiError> {
-    let role_changes = roles::recompute(db, ctx.org_id(), affected, now).await?;
+    let role_changes = crate::mapping::service::recompute(db, ctx.org_id(), affected, now).await?;
     let roles_changed = !role_changes.is_empty();
     changes::record(db, ctx, event(role_changes)).await?;
     if roles_changed {

@@ -18,7 +18,6 @@ pub mod patch;
 pub mod query;
 pub mod resource;
 pub mod resources_api;
-pub mod roles;
 pub mod schema;
 pub mod tokens;
 pub mod types;
