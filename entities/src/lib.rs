@@ -23,6 +23,7 @@ pub mod scim_token;
 pub mod scim_user;
 pub mod session;
 pub mod signing_key;
+pub mod sso_provider;
 pub mod team;
 pub mod team_member;
 pub mod user;

@@ -20,6 +20,7 @@ mod m20261203_000013_mfa_and_login_throttle;
 mod m20261203_000014_credential_issuers_and_unclaimed_identities;
 mod m20261203_000015_create_events;
 mod m20261203_000016_create_webhooks;
+mod m20261203_000017_create_sso_providers;
 
 pub struct Migrator;
 
@@ -43,6 +44,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000014_credential_issuers_and_unclaimed_identities::Migration),
             Box::new(m20261203_000015_create_events::Migration),
             Box::new(m20261203_000016_create_webhooks::Migration),
+            Box::new(m20261203_000017_create_sso_providers::Migration),
         ]
     }
 }

@@ -39,6 +39,7 @@ use crate::{
     },
     service_accounts::api::ServiceAccountsApi,
     sessions::api::SessionsApi,
+    sso::api::SsoProvidersApi,
     teams::api::TeamsApi,
     tokens::api::TokensApi,
     users::api::UsersApi,
@@ -73,6 +74,8 @@ pub enum Tag {
     Webhooks,
     /// SCIM 2.0 provisioning (RFC 7644) and its tokens.
     Scim,
+    /// Enterprise SSO: the org's identity providers (OIDC, SAML 2.0).
+    Sso,
     /// Instance users (instance admins only).
     Users,
     /// Instance settings (instance admins only).
@@ -145,7 +148,7 @@ apis!(
     RolesApi,
     TeamsApi,
     InvitationsApi,
-    DomainsApi,
+    (DomainsApi, SsoProvidersApi),
     ServiceAccountsApi,
     AuditApi,
     (EventsApi, WebhooksApi),

@@ -41,6 +41,7 @@ pub mod scim;
 pub mod scope;
 pub mod service_accounts;
 pub mod sessions;
+pub mod sso;
 pub mod teams;
 pub mod tokens;
 pub mod users;

@@ -107,6 +107,21 @@ impl Outbound {
         Ok(url)
     }
 
+    /// Whether plain-http URLs are allowed (browser-facing URLs follow the same rule).
+    pub fn allows_http(&self) -> bool {
+        self.allow_http
+    }
+
+    /// GETs `url`, refusing a reply longer than `max_body` bytes rather than cutting it.
+    pub async fn get(&self, url: &str, timeout: Duration, max_body: usize) -> Result<Reply, OutboundError> {
+        let url = self.check(url)?;
+        let reply = self.send(self.client.get(url), timeout, max_body + 1).await?;
+        if reply.body.len() > max_body {
+            return Err(OutboundError::Failed(format!("the reply is larger than {max_body} bytes")));
+        }
+        Ok(reply)
+    }
+
     /// POSTs `body` with `headers`, reading at most `max_body` bytes of the reply.
     pub async fn post(
         &self,
@@ -117,8 +132,18 @@ impl Outbound {
         max_body: usize,
     ) -> Result<Reply, OutboundError> {
         let url = self.check(url)?;
+        self.send(self.client.post(url).headers(headers).body(body), timeout, max_body).await
+    }
+
+    /// Sends `request`, keeping at most `max_body` bytes of the reply, all within `timeout`.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<Reply, OutboundError> {
         let started = Instant::now();
-        let request = self.client.post(url).headers(headers).body(body).timeout(timeout);
+        let request = request.timeout(timeout);
         let send = async {
             let mut response = request.send().await.map_err(classify)?;
             let status = response.status().as_u16();

@@ -158,5 +158,6 @@ org_scoped!(
     group_role_mapping,
     event,
     webhook_endpoint,
-    webhook_delivery
+    webhook_delivery,
+    sso_provider
 );

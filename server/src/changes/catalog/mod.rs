@@ -8,6 +8,7 @@ mod common;
 mod credentials;
 mod directory;
 mod orgs;
+mod sso;
 mod webhooks;
 
 pub use accounts::*;
@@ -15,6 +16,7 @@ pub use common::*;
 pub use credentials::*;
 pub use directory::*;
 pub use orgs::*;
+pub use sso::*;
 pub use webhooks::*;
 
 use poem_openapi::{
@@ -303,6 +305,21 @@ catalog! {
     WebhookDisabled(WebhookDisabled) = "webhook.disabled", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
     /// Past events were queued again for a webhook endpoint.
     WebhookReplayed(WebhookReplayed) = "webhook.replayed", 1, Org, |e| Some(("webhook", e.webhook_id.to_string()));
+    /// An identity provider was connected to the org.
+    SsoProviderCreated(SsoProviderCreated) = "sso.provider_created", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// An identity provider's configuration changed.
+    SsoProviderUpdated(SsoProviderChanged) = "sso.provider_updated", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// Sign-ins through an identity provider were allowed again.
+    SsoProviderEnabled(SsoProviderChanged) = "sso.provider_enabled", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// Sign-ins through an identity provider were stopped.
+    SsoProviderDisabled(SsoProviderChanged) = "sso.provider_disabled", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// An identity provider was removed from the org.
+    SsoProviderDeleted(SsoProviderDeleted) = "sso.provider_deleted", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
     /// An instance admin changed instance settings.
     InstanceSettingsUpdated(InstanceSettingsUpdated) = "instance.settings_updated", 1, Instance, |_e| None;
     /// The token signing key was rotated.

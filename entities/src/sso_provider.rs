@@ -1,0 +1,29 @@
+use sea_orm::entity::prelude::*;
+
+/// An org's identity provider. `kind` is `oidc` or `saml`; `settings` holds that kind's
+/// configuration as JSON (no secrets); `client_secret` is an OIDC client secret sealed with the
+/// master key; `domains` is a JSON array of the org's verified domains it serves.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "sso_providers")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub name: String,
+    pub enabled: bool,
+    pub domains: String,
+    pub jit: bool,
+    pub default_role: String,
+    pub sso_required: bool,
+    pub settings: String,
+    pub client_secret: Option<Vec<u8>>,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

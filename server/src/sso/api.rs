@@ -1,0 +1,199 @@
+//! `/api/v1/orgs/{org}/sso/providers` and the SP metadata endpoint.
+
+use poem::web::Data;
+use poem_openapi::{
+    ApiResponse, OpenApi,
+    param::Path,
+    payload::{Json, PlainText},
+};
+use uuid::Uuid;
+
+use super::{service, types::*};
+use crate::{
+    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody,
+    permissions::Permission,
+};
+
+pub struct SsoProvidersApi;
+
+#[derive(ApiResponse)]
+pub enum CreatedProvider {
+    #[oai(status = 201)]
+    Created(Json<SsoProvider>),
+}
+
+#[derive(ApiResponse)]
+pub enum SpMetadata {
+    /// SAML 2.0 metadata of our service provider for this provider's IdP.
+    #[oai(status = 200, content_type = "application/samlmetadata+xml")]
+    Xml(PlainText<String>),
+}
+
+#[OpenApi]
+impl SsoProvidersApi {
+    /// The org's identity providers.
+    ///
+    /// Requires `sso:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers",
+        method = "get",
+        tag = "Tag::Sso",
+        operation_id = "list_sso_providers"
+    )]
+    async fn list_sso_providers(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+    ) -> ApiResult<Json<SsoProviderList>> {
+        org.require(Permission::SsoManage)?;
+        let now = org.now();
+        let rows = service::list(&state, &org).await?;
+        let data = rows.into_iter().map(|r| service::view(&state, r, now)).collect::<Result<_, _>>()?;
+        Ok(Json(SsoProviderList { data }))
+    }
+
+    /// Connect an identity provider (enabled at once). For SAML, import the IdP's metadata or
+    /// type its entity id, SSO URL and signing certificates; the answer shows our entity id,
+    /// ACS URL and metadata URL to give the IdP. For OIDC, the answer shows the redirect URI to
+    /// register.
+    ///
+    /// Requires `sso:manage` and standing as high as `default_role`. Every domain must be one
+    /// of the org's verified domains (422 `DOMAIN_NOT_VERIFIED`) not served by another of its
+    /// providers (409 `SSO_DOMAIN_TAKEN`).
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers",
+        method = "post",
+        tag = "Tag::Sso",
+        operation_id = "create_sso_provider"
+    )]
+    async fn create_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        body: JsonBody<SsoProviderInput>,
+    ) -> ApiResult<CreatedProvider> {
+        org.require(Permission::SsoManage)?;
+        let checked = service::check(&state, body.0).await?;
+        let row = service::create(&state, &org, checked).await?;
+        Ok(CreatedProvider::Created(Json(service::view(&state, row, org.now())?)))
+    }
+
+    /// One provider (never its client secret).
+    ///
+    /// Requires `sso:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id",
+        method = "get",
+        tag = "Tag::Sso",
+        operation_id = "get_sso_provider"
+    )]
+    async fn get_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<SsoProvider>> {
+        org.require(Permission::SsoManage)?;
+        let row = service::find(&state.db, &org, id.0).await?;
+        Ok(Json(service::view(&state, row, org.now())?))
+    }
+
+    /// Replace a provider's configuration (its kind stays). An OIDC client secret not sent is
+    /// kept; certificates sent replace the stored ones.
+    ///
+    /// Requires `sso:manage` and standing as high as the old and the new `default_role`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id",
+        method = "put",
+        tag = "Tag::Sso",
+        operation_id = "replace_sso_provider"
+    )]
+    async fn replace_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+        body: JsonBody<SsoProviderInput>,
+    ) -> ApiResult<Json<SsoProvider>> {
+        org.require(Permission::SsoManage)?;
+        let checked = service::check(&state, body.0).await?;
+        let row = service::replace(&state, &org, id.0, checked).await?;
+        Ok(Json(service::view(&state, row, org.now())?))
+    }
+
+    /// Remove a provider.
+    ///
+    /// Requires `sso:manage` and standing as high as its `default_role`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id",
+        method = "delete",
+        tag = "Tag::Sso",
+        operation_id = "delete_sso_provider"
+    )]
+    async fn delete_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+    ) -> ApiResult<NoContent> {
+        org.require(Permission::SsoManage)?;
+        service::delete(&state, &org, id.0).await?;
+        Ok(NoContent::NoContent)
+    }
+
+    /// Let people sign in through this provider again.
+    ///
+    /// Requires `sso:manage` and standing as high as its `default_role`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id/enable",
+        method = "post",
+        tag = "Tag::Sso",
+        operation_id = "enable_sso_provider"
+    )]
+    async fn enable_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<SsoProvider>> {
+        org.require(Permission::SsoManage)?;
+        let row = service::set_enabled(&state, &org, id.0, true).await?;
+        Ok(Json(service::view(&state, row, org.now())?))
+    }
+
+    /// Stop sign-ins through this provider, keeping its configuration.
+    ///
+    /// Requires `sso:manage` and standing as high as its `default_role`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id/disable",
+        method = "post",
+        tag = "Tag::Sso",
+        operation_id = "disable_sso_provider"
+    )]
+    async fn disable_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<SsoProvider>> {
+        org.require(Permission::SsoManage)?;
+        let row = service::set_enabled(&state, &org, id.0, false).await?;
+        Ok(Json(service::view(&state, row, org.now())?))
+    }
+
+    /// Our SAML service-provider metadata for one SAML provider, for its IdP to import. Public:
+    /// IdPs fetch it without credentials.
+    #[oai(
+        path = "/api/v1/auth/sso/saml/metadata/:provider_id",
+        method = "get",
+        tag = "Tag::Sso",
+        operation_id = "saml_sp_metadata"
+    )]
+    async fn saml_sp_metadata(
+        &self,
+        state: Data<&AppState>,
+        provider_id: Path<Uuid>,
+    ) -> ApiResult<SpMetadata> {
+        Ok(SpMetadata::Xml(PlainText(service::sp_metadata(&state, provider_id.0).await?)))
+    }
+}

@@ -1,0 +1,27 @@
+//! Enterprise SSO: each org connects its own identity providers (OIDC or SAML 2.0).
+//!
+//! This part is provider administration: what an org admin configures (`service`, `api`),
+//! the SAML pieces that need no signature work yet (IdP metadata import, certificate details,
+//! the SP metadata we publish: `saml`), and OIDC settings (`oidc`). Configuration lives in the
+//! database, so every node sees a change at once. Sign-in flows build on these records.
+
+pub mod api;
+pub mod oidc;
+pub mod saml;
+pub mod service;
+pub mod types;
+
+/// Where an IdP sends SAML responses (HTTP-POST binding), for every provider of the instance.
+pub fn acs_url(public_base_url: &str) -> String {
+    format!("{}/api/v1/auth/sso/saml/acs", public_base_url.trim_end_matches('/'))
+}
+
+/// Our SAML entity id for one provider: its metadata URL, so the audience names the provider.
+pub fn sp_entity_id(public_base_url: &str, provider_id: uuid::Uuid) -> String {
+    format!("{}/api/v1/auth/sso/saml/metadata/{provider_id}", public_base_url.trim_end_matches('/'))
+}
+
+/// Where an OIDC provider redirects the browser back to.
+pub fn oidc_redirect_uri(public_base_url: &str) -> String {
+    format!("{}/api/v1/auth/sso/oidc/callback", public_base_url.trim_end_matches('/'))
+}

@@ -1,0 +1,409 @@
+//! SSO provider administration over HTTP: an org admin connects a SAML or OIDC identity
+//! provider, sees what to give the IdP back, rolls certificates, and is stopped from what a
+//! provider must never do (serve a domain the org does not own, confer a role above its
+//! configurer, leak its secret, or reach another org).
+
+use base64::Engine;
+use guildhall_tests::{Client, TestServer};
+use poem::{
+    Route, Server, get, handler,
+    listener::{Acceptor, Listener, TcpListener},
+};
+use serde_json::{Value, json};
+
+/// A self-signed certificate (EC P-256) valid for `days` more days, as PEM, and its DER.
+fn certificate(common_name: &str, days: i64) -> (String, Vec<u8>) {
+    let key = rcgen::KeyPair::generate().expect("key");
+    let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.distinguished_name.push(rcgen::DnType::CommonName, common_name);
+    let ymd = |at: chrono::DateTime<chrono::Utc>| {
+        use chrono::Datelike;
+        rcgen::date_time_ymd(at.year(), at.month() as u8, at.day() as u8)
+    };
+    let now = chrono::Utc::now();
+    params.not_before = ymd(now - chrono::Duration::days(30));
+    params.not_after = ymd(now + chrono::Duration::days(days));
+    let cert = params.self_signed(&key).expect("certificate");
+    (cert.pem(), cert.der().to_vec())
+}
+
+fn metadata_xml(entity_id: &str, sso_url: &str, der: &[u8]) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="{entity_id}">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="false" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      <ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data><ds:X509Certificate>
+{b64}
+      </ds:X509Certificate></ds:X509Data></ds:KeyInfo>
+    </md:KeyDescriptor>
+    <md:NameIDFormat>urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress</md:NameIDFormat>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{sso_url}/post"/>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="{sso_url}"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#
+    )
+}
+
+/// An owner whose org has verified `example.com`: `(owner, org id)`.
+async fn org_with_domain(server: &TestServer, email: &str) -> (Client, String) {
+    let (owner, body) = server.signup(email).await;
+    let org = body["org"]["id"].as_str().expect("org id").to_string();
+    server.verify_domain(&owner, &org, "example.com").await;
+    (owner, org)
+}
+
+fn saml_body(name: &str, certificates: &[&str]) -> Value {
+    json!({
+        "kind": "saml",
+        "name": name,
+        "domains": ["example.com"],
+        "saml": {
+            "idp_entity_id": "https://idp.example.net/entity",
+            "sso_url": "https://idp.example.net/sso",
+            "certificates": certificates,
+        },
+    })
+}
+
+fn oidc_body(secret: Option<&str>) -> Value {
+    let mut oidc = json!({
+        "discovery_url": "https://login.example.net/.well-known/openid-configuration",
+        "client_id": "guildhall-app",
+        "groups_claim": "groups",
+    });
+    if let Some(secret) = secret {
+        oidc["client_secret"] = json!(secret);
+    }
+    json!({ "kind": "oidc", "name": "Entra ID", "domains": ["example.com"], "oidc": oidc })
+}
+
+#[tokio::test]
+async fn an_admin_connects_a_saml_idp_from_its_metadata_and_sees_what_to_give_it_back() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (_, der) = certificate("idp.example.net", 365);
+    let xml = metadata_xml("http://www.okta.com/exk42", "https://example.okta.com/app/sso/saml", &der);
+    let body = json!({ "kind": "saml", "name": "Okta", "domains": ["Example.COM"], "saml": { "metadata_xml": xml } });
+    let created = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &body).await;
+    let provider = created.expect(201).clone();
+    let id = provider["id"].as_str().unwrap().to_string();
+    assert_eq!(provider["enabled"], true);
+    assert_eq!(provider["jit"], true);
+    assert_eq!(provider["default_role"], "member");
+    assert_eq!(provider["domains"], json!(["example.com"]));
+    let saml = &provider["saml"];
+    assert_eq!(saml["idp_entity_id"], "http://www.okta.com/exk42");
+    assert_eq!(saml["sso_url"], "https://example.okta.com/app/sso/saml", "the Redirect binding's location");
+    assert_eq!(saml["clock_skew_seconds"], 120);
+    assert_eq!(saml["allow_idp_initiated"], false);
+    assert_eq!(saml["name_id_format"], "emailAddress");
+    let cert = &saml["certificates"][0];
+    assert!(cert["subject"].as_str().unwrap().contains("idp.example.net"), "{cert}");
+    assert_eq!(cert["sha256_fingerprint"].as_str().unwrap().split(':').count(), 32);
+    assert_eq!((cert["expired"].clone(), cert["expires_soon"].clone()), (json!(false), json!(false)));
+    assert_eq!(saml["acs_url"], json!(format!("{}/api/v1/auth/sso/saml/acs", server.base)));
+    let metadata_url = format!("{}/api/v1/auth/sso/saml/metadata/{id}", server.base);
+    assert_eq!(saml["sp_entity_id"], json!(metadata_url));
+    assert_eq!(saml["sp_metadata_url"], json!(metadata_url));
+
+    // The IdP imports our metadata without credentials.
+    let sp = server.anon().get(&format!("/api/v1/auth/sso/saml/metadata/{id}")).await;
+    assert_eq!(sp.status, 200, "{}", sp.text);
+    assert!(sp.header("content-type").unwrap_or_default().starts_with("application/samlmetadata+xml"));
+    assert!(sp.text.contains(&format!("entityID=\"{metadata_url}\"")), "{}", sp.text);
+    assert!(sp.text.contains(&format!("Location=\"{}/api/v1/auth/sso/saml/acs\"", server.base)));
+    assert!(sp.text.contains("WantAssertionsSigned=\"true\""));
+    let unknown =
+        server.anon().get(&format!("/api/v1/auth/sso/saml/metadata/{}", uuid::Uuid::now_v7())).await;
+    assert_eq!(unknown.status, 404);
+
+    let listed = owner.get(&format!("/api/v1/orgs/{org}/sso/providers")).await;
+    assert_eq!(listed.expect(200)["data"][0]["id"], json!(id));
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=sso.provider_created")).await;
+    assert_eq!(log.expect(200)["data"][0]["target"]["id"], json!(id), "{}", log.text);
+}
+
+#[tokio::test]
+async fn metadata_is_fetched_from_a_url_through_the_guarded_client() {
+    let (_, der) = certificate("idp.example.net", 365);
+    let xml = metadata_xml(
+        "https://adfs.example.net/adfs/services/trust",
+        "https://adfs.example.net/adfs/ls",
+        &der,
+    );
+    #[handler]
+    fn metadata(poem::web::Data(xml): poem::web::Data<&String>) -> String {
+        xml.clone()
+    }
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+    let addr = *acceptor.local_addr().first().and_then(|a| a.as_socket_addr()).expect("address");
+    let app = poem::EndpointExt::data(Route::new().at("/metadata", get(metadata)), xml);
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+    let url = format!("http://{addr}/metadata");
+
+    // By default the server refuses to fetch from a loopback address.
+    let strict = TestServer::start().await;
+    let (owner, org) = org_with_domain(&strict, "owner@example.com").await;
+    let body = json!({ "kind": "saml", "name": "ADFS", "saml": { "metadata_url": url } });
+    let refused = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &body).await;
+    assert_eq!(refused.problem(400), "VALIDATION_ERROR");
+    assert!(refused.text.contains("saml.metadata_url"), "{}", refused.text);
+
+    let server = TestServer::start_with(|c| {
+        c.outbound.allow_private_networks = true;
+        c.outbound.allow_http = true;
+    })
+    .await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let created = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &body).await;
+    let provider = created.expect(201).clone();
+    assert_eq!(provider["saml"]["idp_entity_id"], "https://adfs.example.net/adfs/services/trust");
+    assert_eq!(provider["saml"]["metadata_url"], json!(url));
+    assert_eq!(provider["saml"]["certificates"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn certificates_roll_over_two_at_a_time_and_one_near_expiry_is_flagged() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (old, _) = certificate("old.idp.example.net", 10);
+    let (new, _) = certificate("new.idp.example.net", 700);
+    let created = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &saml_body("IdP", &[&old])).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(created.body["saml"]["certificates"][0]["expires_soon"], true);
+
+    let path = format!("/api/v1/orgs/{org}/sso/providers/{id}");
+    let both = owner.put(&path, &saml_body("IdP", &[&old, &new])).await;
+    let certs = both.expect(200)["saml"]["certificates"].as_array().unwrap().clone();
+    assert_eq!(certs.len(), 2);
+    assert_eq!(
+        (certs[0]["expires_soon"].clone(), certs[1]["expires_soon"].clone()),
+        (json!(true), json!(false))
+    );
+    let only_new = owner.put(&path, &saml_body("IdP", &[&new])).await;
+    let certs = only_new.expect(200)["saml"]["certificates"].as_array().unwrap().clone();
+    assert_eq!(certs.len(), 1);
+    assert!(certs[0]["subject"].as_str().unwrap().contains("new.idp"));
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=sso.provider_updated")).await;
+    assert_eq!(log.expect(200)["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn an_oidc_client_secret_is_write_only_and_never_leaves_the_server() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let secret = "s3cr3t-value-that-must-not-leak";
+    let missing = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &oidc_body(None)).await;
+    assert_eq!(missing.problem(400), "VALIDATION_ERROR");
+    let created = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &oidc_body(Some(secret))).await;
+    let provider = created.expect(201).clone();
+    assert!(!created.text.contains(secret));
+    let oidc = &provider["oidc"];
+    assert_eq!(oidc["client_secret_set"], true);
+    assert_eq!(oidc["scopes"], json!(["openid", "email", "profile"]));
+    assert_eq!(oidc["token_auth_method"], "client_secret_basic");
+    assert_eq!(oidc["redirect_uri"], json!(format!("{}/api/v1/auth/sso/oidc/callback", server.base)));
+    let id = provider["id"].as_str().unwrap();
+    let path = format!("/api/v1/orgs/{org}/sso/providers/{id}");
+
+    // Replacing without a secret keeps the stored one.
+    let mut renamed = oidc_body(None);
+    renamed["name"] = json!("Entra ID (prod)");
+    let replaced = owner.put(&path, &renamed).await;
+    assert_eq!(replaced.expect(200)["oidc"]["client_secret_set"], true);
+    assert_eq!(replaced.body["name"], "Entra ID (prod)");
+    // A provider keeps its kind.
+    let other_kind = owner.put(&path, &saml_body("x", &[&certificate("x", 30).0])).await;
+    assert_eq!(other_kind.problem(400), "VALIDATION_ERROR");
+
+    for read in [
+        owner.get(&path).await,
+        owner.get(&format!("/api/v1/orgs/{org}/sso/providers")).await,
+        owner.get(&format!("/api/v1/orgs/{org}/audit-logs")).await,
+        owner.get(&format!("/api/v1/orgs/{org}/events")).await,
+    ] {
+        assert_eq!(read.status, 200, "{}", read.text);
+        assert!(!read.text.contains(secret), "the secret leaked: {}", read.text);
+    }
+}
+
+#[tokio::test]
+async fn bad_provider_configurations_get_a_clear_400_and_store_nothing() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (pem, _) = certificate("idp.example.net", 365);
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let saml = |patch: Value| {
+        let mut body = saml_body("IdP", &[&pem]);
+        for (k, v) in patch.as_object().unwrap() {
+            body["saml"][k] = v.clone();
+        }
+        body
+    };
+    let dtd = r#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY e SYSTEM "file:///etc/passwd">]><x>&e;</x>"#;
+    let cases: Vec<(&str, Value)> = vec![
+        ("unknown kind", json!({ "kind": "ldap", "name": "x" })),
+        ("saml without its object", json!({ "kind": "saml", "name": "x", "oidc": { "client_id": "a" } })),
+        ("both objects", json!({ "kind": "saml", "name": "x", "saml": {}, "oidc": {} })),
+        ("empty name", json!({ "kind": "saml", "name": " ", "saml": {} })),
+        ("long name", json!({ "kind": "saml", "name": "n".repeat(101), "saml": {} })),
+        ("no certificate", saml(json!({ "certificates": [] }))),
+        ("not a PEM", saml(json!({ "certificates": ["hello"] }))),
+        (
+            "a key, not a certificate",
+            saml(json!({ "certificates": ["-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----"] })),
+        ),
+        ("six certificates", saml(json!({ "certificates": [&pem, &pem, &pem, &pem, &pem, &pem] }))),
+        ("http SSO URL", saml(json!({ "sso_url": "http://idp.example.net/sso" }))),
+        ("javascript SSO URL", saml(json!({ "sso_url": "javascript:alert(1)" }))),
+        ("clock skew", saml(json!({ "clock_skew_seconds": 9999 }))),
+        ("negative skew", saml(json!({ "clock_skew_seconds": -1 }))),
+        ("name id format", saml(json!({ "name_id_format": "x509" }))),
+        ("DTD in metadata", json!({ "kind": "saml", "name": "x", "saml": { "metadata_xml": dtd } })),
+        ("metadata not XML", json!({ "kind": "saml", "name": "x", "saml": { "metadata_xml": "{}" } })),
+        ("unknown field", saml(json!({ "signing": "none" }))),
+        ("domains not a list", json!({ "kind": "saml", "name": "x", "domains": "example.com", "saml": {} })),
+        ("bad domain", json!({ "kind": "saml", "name": "x", "domains": ["not a domain"], "saml": {} })),
+        (
+            "oidc without openid",
+            json!({ "kind": "oidc", "name": "x", "oidc": { "discovery_url": "https://i.example.net/.well-known/openid-configuration", "client_id": "a", "client_secret": "b", "scopes": ["email"] } }),
+        ),
+        (
+            "oidc without endpoints",
+            json!({ "kind": "oidc", "name": "x", "oidc": { "issuer": "https://i.example.net", "client_id": "a", "client_secret": "b" } }),
+        ),
+        (
+            "oidc http discovery",
+            json!({ "kind": "oidc", "name": "x", "oidc": { "discovery_url": "http://i.example.net/x", "client_id": "a", "client_secret": "b" } }),
+        ),
+        (
+            "oidc loopback jwks",
+            json!({ "kind": "oidc", "name": "x", "oidc": { "issuer": "https://i.example.net", "authorization_endpoint": "https://i.example.net/a", "token_endpoint": "https://i.example.net/t", "jwks_uri": "https://127.0.0.1/jwks", "client_id": "a", "client_secret": "b" } }),
+        ),
+        (
+            "oidc auth method",
+            json!({ "kind": "oidc", "name": "x", "oidc": { "discovery_url": "https://i.example.net/.well-known/openid-configuration", "client_id": "a", "client_secret": "b", "token_auth_method": "private_key_jwt" } }),
+        ),
+        (
+            "unknown role",
+            json!({ "kind": "saml", "name": "x", "default_role": "emperor", "saml": saml(json!({}))["saml"] }),
+        ),
+    ];
+    for (what, body) in cases {
+        let resp = owner.post(&path, &body).await;
+        assert_eq!(resp.status, 400, "{what}: {}", resp.text);
+        assert!(resp.body["code"].is_string(), "{what}: {}", resp.text);
+    }
+    let raw = owner.post_raw(&path, "application/json", b"{\"kind\": ".to_vec()).await;
+    assert_eq!(raw.status, 400, "{}", raw.text);
+    let huge = owner.post_raw(&path, "application/json", vec![b' '; 3 * 1024 * 1024]).await;
+    assert_eq!(huge.status, 413, "{}", huge.text);
+    assert_eq!(owner.get(&path).await.expect(200)["data"], json!([]));
+    let bad_id = owner.get(&format!("{path}/not-a-uuid")).await;
+    assert_eq!(bad_id.status, 400, "{}", bad_id.text);
+}
+
+#[tokio::test]
+async fn a_provider_cannot_serve_a_domain_its_org_has_not_verified_or_another_provider_serves() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    // Another org (the instance admin's second) owns `other.test`.
+    let other = owner.post("/api/v1/orgs", &json!({ "name": "Other" })).await;
+    let other_org = other.expect(201)["org"]["id"].as_str().unwrap().to_string();
+    server.verify_domain(&owner, &other_org, "other.test").await;
+    let (pem, _) = certificate("idp", 365);
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    for domain in ["unverified.test", "other.test"] {
+        let mut body = saml_body("IdP", &[&pem]);
+        body["domains"] = json!([domain]);
+        let resp = owner.post(&path, &body).await;
+        assert_eq!(resp.problem(400), "DOMAIN_NOT_VERIFIED", "{domain}");
+    }
+    // A subdomain of a verified domain is the org's too.
+    let mut sub = saml_body("EU", &[&pem]);
+    sub["domains"] = json!(["eu.example.com"]);
+    owner.post(&path, &sub).await.expect(201);
+    owner.post(&path, &saml_body("First", &[&pem])).await.expect(201);
+    let second = owner.post(&path, &saml_body("Second", &[&pem])).await;
+    assert_eq!(second.problem(409), "SSO_DOMAIN_TAKEN");
+}
+
+#[tokio::test]
+async fn an_admin_cannot_configure_a_provider_that_makes_owners() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (admin, _) = server.member_of(&owner, &org, "admin@example.com", "admin").await;
+    let (pem, _) = certificate("idp", 365);
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let mut owners = saml_body("Owners", &[&pem]);
+    owners["default_role"] = json!("owner");
+    assert_eq!(admin.post(&path, &owners).await.status, 403);
+    // The owner may; the admin then cannot change, disable or remove that provider.
+    let id = owner.post(&path, &owners).await.expect(201)["id"].as_str().unwrap().to_string();
+    let mut tamed = saml_body("Owners", &[&pem]);
+    tamed["default_role"] = json!("member");
+    assert_eq!(admin.put(&format!("{path}/{id}"), &tamed).await.status, 403);
+    assert_eq!(admin.post_empty(&format!("{path}/{id}/disable")).await.status, 403);
+    assert_eq!(admin.delete(&format!("{path}/{id}")).await.status, 403);
+    // A member has no `sso:manage` at all.
+    let (member, _) = server.member_of(&owner, &org, "member@example.com", "member").await;
+    assert_eq!(member.get(&path).await.status, 403);
+    assert_eq!(member.post(&path, &saml_body("x", &[&pem])).await.status, 403);
+}
+
+#[tokio::test]
+async fn a_token_of_another_org_never_reaches_a_provider() {
+    let server = TestServer::start().await;
+    let (owner_a, org_a) = org_with_domain(&server, "owner@example.com").await;
+    let (owner_b, body_b) = server.signup("owner@other.test").await;
+    let org_b = body_b["org"]["id"].as_str().unwrap().to_string();
+    let (pem, _) = certificate("idp", 365);
+    let id = owner_a
+        .post(&format!("/api/v1/orgs/{org_a}/sso/providers"), &saml_body("IdP", &[&pem]))
+        .await
+        .expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for org in [&org_a, &org_b] {
+        let path = format!("/api/v1/orgs/{org}/sso/providers/{id}");
+        assert_eq!(owner_b.get(&path).await.status, 404);
+        assert_eq!(owner_b.put(&path, &saml_body("Mine", &[&pem])).await.status, 404);
+        assert_eq!(owner_b.post_empty(&format!("{path}/disable")).await.status, 404);
+        assert_eq!(owner_b.delete(&path).await.status, 404);
+    }
+    assert_eq!(owner_b.get(&format!("/api/v1/orgs/{org_a}/sso/providers")).await.status, 404);
+    let intact = owner_a.get(&format!("/api/v1/orgs/{org_a}/sso/providers/{id}")).await;
+    assert_eq!(
+        (intact.expect(200)["name"].clone(), intact.body["enabled"].clone()),
+        (json!("IdP"), json!(true))
+    );
+}
+
+#[tokio::test]
+async fn a_provider_is_disabled_enabled_and_removed() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (pem, _) = certificate("idp", 365);
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let id =
+        owner.post(&path, &saml_body("IdP", &[&pem])).await.expect(201)["id"].as_str().unwrap().to_string();
+    let disabled = owner.post_empty(&format!("{path}/{id}/disable")).await;
+    assert_eq!(disabled.expect(200)["enabled"], false);
+    let enabled = owner.post_empty(&format!("{path}/{id}/enable")).await;
+    assert_eq!(enabled.expect(200)["enabled"], true);
+    assert_eq!(owner.delete(&format!("{path}/{id}")).await.status, 204);
+    assert_eq!(owner.get(&format!("{path}/{id}")).await.status, 404);
+    let metadata = server.anon().get(&format!("/api/v1/auth/sso/saml/metadata/{id}")).await;
+    assert_eq!(metadata.status, 404);
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=sso.*")).await;
+    let actions: Vec<&str> =
+        log.expect(200)["data"].as_array().unwrap().iter().filter_map(|e| e["action"].as_str()).collect();
+    for action in
+        ["sso.provider_created", "sso.provider_disabled", "sso.provider_enabled", "sso.provider_deleted"]
+    {
+        assert!(actions.contains(&action), "{action} in {actions:?}");
+    }
+}
