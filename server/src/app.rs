@@ -240,6 +240,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
         mailer,
         outbound,
         commits,
+        sso_checks: Arc::default(),
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),

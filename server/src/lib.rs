@@ -69,4 +69,6 @@ pub struct AppState {
     pub mailer: mail::Mailer,
     /// The one client for outbound HTTP.
     pub outbound: outbound::Outbound,
+    /// How often each SSO provider may be tested against its IdP.
+    pub sso_checks: Arc<sso::check::Limiter>,
 }

@@ -407,3 +407,155 @@ async fn a_provider_is_disabled_enabled_and_removed() {
         assert!(actions.contains(&action), "{action} in {actions:?}");
     }
 }
+
+/// A loopback stand-in for an IdP's published documents: `path -> (status, body)`.
+async fn documents(routes: Vec<(&'static str, Value)>) -> String {
+    use poem::{EndpointExt, IntoResponse, Request, Response, web::Json};
+    let routes: std::collections::HashMap<String, Value> =
+        routes.into_iter().map(|(p, v)| (p.to_string(), v)).collect();
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+    let addr = *acceptor.local_addr().first().and_then(|a| a.as_socket_addr()).expect("address");
+    let base = format!("http://{addr}");
+    let routes = std::sync::Arc::new(routes);
+    let app = poem::endpoint::make(move |req: Request| {
+        let routes = routes.clone();
+        async move {
+            match routes.get(req.uri().path()) {
+                Some(body) => Json(body.clone()).into_response(),
+                None => Response::builder().status(poem::http::StatusCode::NOT_FOUND).finish(),
+            }
+        }
+    })
+    .map_to_response();
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+    base
+}
+
+const JWK: &str = r#"{"kty":"EC","crv":"P-256","use":"sig","kid":"k1",
+    "x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}"#;
+
+#[tokio::test]
+async fn the_test_checks_a_live_oidc_issuer_and_names_what_is_wrong() {
+    let jwk: Value = serde_json::from_str(JWK).unwrap();
+    // The issuer's own URL is only known once it listens: serve discovery documents that
+    // point at a second server holding the keys.
+    let keys = documents(vec![("/jwks", json!({ "keys": [jwk] })), ("/empty", json!({ "keys": [] }))]).await;
+    let discovery = |issuer: &str| {
+        json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}/authorize"),
+            "token_endpoint": format!("{issuer}/token"),
+            "jwks_uri": format!("{keys}/jwks"),
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["ES256"],
+        })
+    };
+    let liar =
+        documents(vec![("/.well-known/openid-configuration", discovery("https://evil.example"))]).await;
+    // An issuer whose discovery names itself: its address is in the document it serves.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let honest_base = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let honest_doc = discovery(&honest_base);
+    let honest_addr = honest_base.trim_start_matches("http://").to_string();
+    {
+        use poem::{EndpointExt, web::Json};
+        let doc = honest_doc.clone();
+        let app = Route::new()
+            .at(
+                "/.well-known/openid-configuration",
+                poem::endpoint::make(move |_| {
+                    let doc = doc.clone();
+                    async move { Json(doc) }
+                }),
+            )
+            .map_to_response();
+        let acceptor = TcpListener::bind(honest_addr).into_acceptor().await.expect("bind honest issuer");
+        tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+    }
+
+    let server = TestServer::start_with(|c| {
+        c.outbound.allow_private_networks = true;
+        c.outbound.allow_http = true;
+    })
+    .await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let provider = |oidc: Value| json!({ "kind": "oidc", "name": "IdP", "oidc": oidc });
+    let check = |id: String| {
+        let owner = owner.clone();
+        let path = path.clone();
+        async move { owner.post_empty(&format!("{path}/{id}/test")).await.expect(200).clone() }
+    };
+    let create = |body: Value| {
+        let owner = owner.clone();
+        let path = path.clone();
+        async move { owner.post(&path, &body).await.expect(201)["id"].as_str().unwrap().to_string() }
+    };
+    let secret = json!("s");
+    let good = create(provider(json!({
+        "discovery_url": format!("{honest_base}/.well-known/openid-configuration"),
+        "client_id": "c", "client_secret": secret,
+    })))
+    .await;
+    let answer = check(good).await;
+    assert_eq!((answer["ok"].clone(), answer["reason"].clone()), (json!(true), json!("ok")), "{answer}");
+    assert!(answer["details"].as_str().unwrap().contains("1 signing key"), "{answer}");
+
+    let lying = create(provider(json!({
+        "discovery_url": format!("{liar}/.well-known/openid-configuration"),
+        "client_id": "c", "client_secret": secret,
+    })))
+    .await;
+    assert_eq!(check(lying).await["reason"], "issuer_mismatch");
+
+    let gone = create(provider(json!({
+        "discovery_url": format!("{keys}/nothing/.well-known/openid-configuration"),
+        "client_id": "c", "client_secret": secret,
+    })))
+    .await;
+    assert_eq!(check(gone).await["reason"], "discovery_unreachable");
+
+    let keyless = create(provider(json!({
+        "issuer": honest_base, "authorization_endpoint": format!("{honest_base}/authorize"),
+        "token_endpoint": format!("{honest_base}/token"), "jwks_uri": format!("{keys}/empty"),
+        "client_id": "c", "client_secret": secret,
+    })))
+    .await;
+    assert_eq!(check(keyless).await["reason"], "jwks_empty");
+}
+
+#[tokio::test]
+async fn the_test_flags_an_expired_saml_certificate_and_is_rate_limited() {
+    let server = TestServer::start().await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let (expired, _) = certificate("expired.idp", -1);
+    let (valid, _) = certificate("valid.idp", 365);
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let created = owner.post(&path, &saml_body("IdP", &[&expired])).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_string();
+    assert_eq!(created.body["saml"]["certificates"][0]["expired"], true);
+    let test = format!("{path}/{id}/test");
+    let answer = owner.post_empty(&test).await.expect(200).clone();
+    assert_eq!(
+        (answer["ok"].clone(), answer["reason"].clone()),
+        (json!(false), json!("certificate_expired"))
+    );
+    owner.put(&format!("{path}/{id}"), &saml_body("IdP", &[&valid])).await.expect(200);
+    let answer = owner.post_empty(&test).await.expect(200).clone();
+    assert_eq!(answer["reason"], "ok", "{answer}");
+
+    // Another org's owner cannot test it; a member has no `sso:manage`.
+    let (stranger, _) = server.signup("owner@other.test").await;
+    assert_eq!(stranger.post_empty(&test).await.status, 404);
+    let (member, _) = server.member_of(&owner, &org, "member@example.com", "member").await;
+    assert_eq!(member.post_empty(&test).await.status, 403);
+
+    for _ in 0..4 {
+        owner.post_empty(&test).await.expect(200);
+    }
+    let limited = owner.post_empty(&test).await;
+    assert_eq!(limited.problem(429), "SSO_TEST_RATE_LIMITED");
+    assert!(limited.header("retry-after").is_some());
+}

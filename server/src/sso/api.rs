@@ -8,7 +8,11 @@ use poem_openapi::{
 };
 use uuid::Uuid;
 
-use super::{service, types::*};
+use super::{
+    check::{self, CheckResult},
+    service,
+    types::*,
+};
 use crate::{
     AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody,
     permissions::Permission,
@@ -179,6 +183,35 @@ impl SsoProvidersApi {
         org.require(Permission::SsoManage)?;
         let row = service::set_enabled(&state, &org, id.0, false).await?;
         Ok(Json(service::view(&state, row, org.now())?))
+    }
+
+    /// Check a provider against its live IdP, changing nothing: for OIDC, discovery is reachable
+    /// and names the expected issuer, and the JWKS loads with a signing key; for SAML, the
+    /// metadata URL (if any) parses and names the configured entity id, and every certificate
+    /// is valid now. `reason` is one of a fixed vocabulary (`ok`, `address_refused`,
+    /// `discovery_unreachable`, `discovery_invalid`, `issuer_mismatch`, `jwks_unreachable`,
+    /// `jwks_invalid`, `jwks_empty`, `metadata_unreachable`, `metadata_invalid`,
+    /// `entity_id_mismatch`, `certificate_expired`, `certificate_not_yet_valid`,
+    /// `certificate_invalid`). At most 6 tests per provider and minute (429).
+    ///
+    /// Requires `sso:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/providers/:id/test",
+        method = "post",
+        tag = "Tag::Sso",
+        operation_id = "test_sso_provider"
+    )]
+    async fn test_sso_provider(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        id: Path<Uuid>,
+    ) -> ApiResult<Json<CheckResult>> {
+        org.require(Permission::SsoManage)?;
+        let row = service::find(&state.db, &org, id.0).await?;
+        state.sso_checks.admit(row.id)?;
+        let settings = service::Settings::of(&row)?;
+        Ok(Json(check::run(&state, &settings, org.now()).await))
     }
 
     /// Our SAML service-provider metadata for one SAML provider, for its IdP to import. Public:

@@ -6,6 +6,7 @@
 //! database, so every node sees a change at once. Sign-in flows build on these records.
 
 pub mod api;
+pub mod check;
 pub mod oidc;
 pub mod saml;
 pub mod service;

@@ -71,7 +71,7 @@ impl Settings {
         .map_err(ApiError::internal)
     }
 
-    fn of(row: &sso_provider::Model) -> Result<Self, ApiError> {
+    pub fn of(row: &sso_provider::Model) -> Result<Self, ApiError> {
         match SsoKind::parse(&row.kind) {
             Some(SsoKind::Saml) => serde_json::from_str(&row.settings).map(Self::Saml),
             Some(SsoKind::Oidc) => serde_json::from_str(&row.settings).map(Self::Oidc),
