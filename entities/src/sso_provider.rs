@@ -18,6 +18,8 @@ pub struct Model {
     pub sso_required: bool,
     pub settings: String,
     pub client_secret: Option<Vec<u8>>,
+    /// When the metadata URL of a SAML provider was last fetched.
+    pub metadata_refreshed_at: Option<DateTimeUtc>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -5,7 +5,8 @@ use crate::m20261123_000001_create_accounts::Orgs;
 /// An org's identity providers (OIDC or SAML 2.0). `settings` is the kind's non-secret
 /// configuration as JSON; an OIDC client secret is sealed with the master key (it must be sent
 /// to the IdP, so it is recoverable) and never shown again. `domains` is a JSON array of the
-/// org's verified domains this provider signs people in for.
+/// org's verified domains this provider signs people in for. `metadata_refreshed_at` is when
+/// a SAML provider's metadata URL was last fetched.
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
@@ -28,6 +29,7 @@ impl MigrationTrait for Migration {
                     .col(boolean(SsoProviders::SsoRequired))
                     .col(text(SsoProviders::Settings))
                     .col(binary_null(SsoProviders::ClientSecret))
+                    .col(timestamp_with_time_zone_null(SsoProviders::MetadataRefreshedAt))
                     .col(uuid_null(SsoProviders::CreatedBy))
                     .col(timestamp_with_time_zone(SsoProviders::CreatedAt))
                     .col(timestamp_with_time_zone(SsoProviders::UpdatedAt))
@@ -70,6 +72,7 @@ pub enum SsoProviders {
     SsoRequired,
     Settings,
     ClientSecret,
+    MetadataRefreshedAt,
     CreatedBy,
     CreatedAt,
     UpdatedAt,

@@ -38,6 +38,11 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
                 }
                 Err(err) => tracing::warn!(error = %err, "webhook delivery purge failed"),
             }
+            match crate::sso::refresh::refresh_due(&state).await {
+                Ok(0) => {}
+                Ok(changed) => tracing::info!(changed, "picked up new IdP metadata"),
+                Err(err) => tracing::warn!(error = %err, "IdP metadata refresh failed"),
+            }
             match purge_stale_sign_in_state(&state).await {
                 Ok(0) => {}
                 Ok(purged) => {

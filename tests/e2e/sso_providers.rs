@@ -559,3 +559,78 @@ async fn the_test_flags_an_expired_saml_certificate_and_is_rate_limited() {
     assert_eq!(limited.problem(429), "SSO_TEST_RATE_LIMITED");
     assert!(limited.header("retry-after").is_some());
 }
+
+#[tokio::test]
+async fn metadata_at_a_url_is_fetched_again_and_a_new_certificate_is_picked_up() {
+    use guildhall_tests::guildhall_server::sso::refresh;
+    let (_, first) = certificate("first.idp.example.net", 365);
+    let (_, second) = certificate("second.idp.example.net", 700);
+    let entity = "https://idp.example.net/metadata";
+    let served = std::sync::Arc::new(std::sync::Mutex::new(metadata_xml(
+        entity,
+        "https://idp.example.net/sso",
+        &first,
+    )));
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+    let addr = *acceptor.local_addr().first().and_then(|a| a.as_socket_addr()).expect("address");
+    let source = served.clone();
+    let app = poem::endpoint::make(move |_| {
+        let xml = source.lock().unwrap().clone();
+        async move { xml }
+    });
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+
+    let server = TestServer::start_with(|c| {
+        c.outbound.allow_private_networks = true;
+        c.outbound.allow_http = true;
+    })
+    .await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    // The clock moves by days here: a personal token outlasts the session's access token.
+    let pat = owner.post("/api/v1/auth/tokens", &json!({ "name": "sso tests" })).await;
+    let owner = server.with_token(pat.expect(201)["token"].as_str().unwrap());
+    let body =
+        json!({ "kind": "saml", "name": "IdP", "saml": { "metadata_url": format!("http://{addr}/md") } });
+    let created = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &body).await;
+    let id = created.expect(201)["id"].as_str().unwrap().to_string();
+    let subjects = || async {
+        let got = owner.get(&format!("/api/v1/orgs/{org}/sso/providers/{id}")).await;
+        got.expect(200)["saml"]["certificates"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["subject"].as_str().unwrap().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(subjects().await.len(), 1);
+
+    // The IdP announces its next certificate beside the current one.
+    let both = metadata_xml(entity, "https://idp.example.net/sso", &first)
+        .replace("</md:KeyDescriptor>", &format!(
+            "</md:KeyDescriptor><md:KeyDescriptor use=\"signing\"><ds:KeyInfo xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>",
+            base64::engine::general_purpose::STANDARD.encode(&second)
+        ));
+    *served.lock().unwrap() = both;
+    let state = &server.server.state;
+    // Fetched at creation: not due yet.
+    assert_eq!(refresh::refresh_due(state).await.unwrap(), 0);
+    assert_eq!(subjects().await.len(), 1);
+    server.clock.advance(chrono::Duration::hours(13));
+    assert_eq!(refresh::refresh_due(state).await.unwrap(), 1);
+    let now = subjects().await;
+    assert_eq!(now.len(), 2, "{now:?}");
+    assert!(now[1].contains("second.idp"), "{now:?}");
+    let log = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=sso.provider_updated")).await;
+    let entry = log.expect(200)["data"][0].clone();
+    assert_eq!(entry["actor"]["type"], "system", "{entry}");
+    // Nothing new: nothing recorded.
+    server.clock.advance(chrono::Duration::hours(13));
+    assert_eq!(refresh::refresh_due(state).await.unwrap(), 0);
+
+    // Metadata that now names another entity is not applied.
+    *served.lock().unwrap() =
+        metadata_xml("https://evil.example/entity", "https://evil.example/sso", &second);
+    server.clock.advance(chrono::Duration::hours(13));
+    assert_eq!(refresh::refresh_due(state).await.unwrap(), 0);
+    assert_eq!(subjects().await.len(), 2);
+}

@@ -141,7 +141,7 @@ pub async fn check(state: &AppState, input: SsoProviderInput) -> Result<Checked,
     })
 }
 
-async fn fetch_metadata(state: &AppState, url: &str) -> Result<saml::IdpMetadata, ApiError> {
+pub async fn fetch_metadata(state: &AppState, url: &str) -> Result<saml::IdpMetadata, ApiError> {
     let field = "saml.metadata_url";
     let reply = state
         .outbound
@@ -188,6 +188,14 @@ async fn check_in_org<C: ConnectionTrait>(
         }
     }
     members::service::check_role_assignable(db, ctx, &checked.default_role).await
+}
+
+/// A metadata URL was fetched while checking the configuration (see [`check`]).
+fn fetched_at(settings: &Settings, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    match settings {
+        Settings::Saml(s) if s.metadata_url.is_some() => Some(now),
+        _ => None,
+    }
 }
 
 pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<sso_provider::Model>, ApiError> {
@@ -243,6 +251,7 @@ pub async fn create(
         sso_required: checked.sso_required,
         settings: checked.settings.to_json()?,
         client_secret,
+        metadata_refreshed_at: fetched_at(&checked.settings, now),
         created_by: Some(ctx.principal().user_id),
         created_at: now,
         updated_at: now,
@@ -286,6 +295,7 @@ pub async fn replace(
     check_in_org(&tx, ctx, &checked, Some(id)).await?;
     let mut changed = Vec::new();
     let domains = serde_json::to_string(&checked.domains).map_err(ApiError::internal)?;
+    let refreshed = fetched_at(&checked.settings, now);
     let settings = checked.settings.to_json()?;
     for (name, differs) in [
         ("name", before.name != checked.name),
@@ -310,6 +320,7 @@ pub async fn replace(
     if let Some(sealed) = client_secret {
         row.client_secret = Set(Some(sealed));
     }
+    row.metadata_refreshed_at = Set(refreshed);
     row.updated_at = Set(now);
     let row = row.update(&tx).await?;
     if !changed.is_empty() {
@@ -372,6 +383,7 @@ pub fn view(state: &AppState, row: sso_provider::Model, now: DateTime<Utc>) -> R
                 idp_entity_id: s.idp_entity_id,
                 sso_url: s.sso_url,
                 metadata_url: s.metadata_url,
+                metadata_fetched_at: row.metadata_refreshed_at,
                 name_id_format: s.name_id_format,
                 email_attribute: s.email_attribute,
                 groups_attribute: s.groups_attribute,

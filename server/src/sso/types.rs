@@ -136,6 +136,9 @@ pub struct SamlView {
     pub sso_url: String,
     pub certificates: Vec<CertificateInfo>,
     pub metadata_url: Option<String>,
+    /// When `metadata_url` was last fetched; it is fetched again every 12 hours and new
+    /// certificates it publishes are taken in.
+    pub metadata_fetched_at: Option<DateTime<Utc>>,
     pub name_id_format: String,
     pub email_attribute: Option<String>,
     pub groups_attribute: Option<String>,
