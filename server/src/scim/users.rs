@@ -40,6 +40,16 @@ pub(super) fn uniqueness(detail: String) -> ApiError {
     ApiError::conflict("SCIM_USER_EXISTS", detail).with_scim_type("uniqueness")
 }
 
+/// A unique-key violation on writing the user is its `userName` being taken.
+fn user_name_taken(user_name: &str) -> impl FnOnce(sea_orm::DbErr) -> ApiError + '_ {
+    move |e| match e.sql_err() {
+        Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
+            uniqueness(format!("userName `{user_name}` is already taken in this organization"))
+        }
+        _ => e.into(),
+    }
+}
+
 /// The `active` a document asks for. The membership's status is the truth; the document keeps
 /// whether the directory assigned `active` at all (RFC 7643 lets it be unassigned).
 fn asked_active(doc: &Value) -> Option<bool> {
@@ -174,12 +184,7 @@ impl Create {
         scim_user::Entity::insert(scim_user::ActiveModel::from(row.clone()))
             .exec_without_returning(tx)
             .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                    uniqueness(format!("userName `{user_name}` is already taken in this organization"))
-                }
-                _ => e.into(),
-            })?;
+            .map_err(user_name_taken(user_name))?;
         let mut loaded = Loaded { row, membership: membership_row };
         if loaded.active() != *active {
             set_active(tx, org.id, &mut loaded, *active, now).await?;
@@ -344,12 +349,7 @@ async fn update_in(
             .filter(scim_user::Column::Id.eq(id))
             .exec(tx)
             .await
-            .map_err(|e| match e.sql_err() {
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => {
-                    uniqueness(format!("userName `{user_name}` is already taken in this organization"))
-                }
-                _ => e.into(),
-            })?;
+            .map_err(user_name_taken(&user_name))?;
         loaded.row.user_name_key = key;
         loaded.row.attributes = doc;
         loaded.row.updated_at = now;

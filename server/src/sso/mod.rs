@@ -27,3 +27,17 @@ pub fn sp_entity_id(public_base_url: &str, provider_id: uuid::Uuid) -> String {
 pub fn oidc_redirect_uri(public_base_url: &str) -> String {
     format!("{}/api/v1/auth/sso/oidc/callback", public_base_url.trim_end_matches('/'))
 }
+
+/// A trimmed optional setting (`None` when empty), at most 2,048 characters; `field` names it
+/// in the error.
+fn setting(field: String, value: Option<String>) -> Result<Option<String>, crate::error::ApiError> {
+    const MAX_VALUE: usize = 2048;
+    let Some(value) = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else { return Ok(None) };
+    if value.chars().count() > MAX_VALUE {
+        return Err(crate::error::ApiError::validation(
+            field,
+            format!("is longer than {MAX_VALUE} characters"),
+        ));
+    }
+    Ok(Some(value))
+}

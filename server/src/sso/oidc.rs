@@ -7,7 +7,6 @@ use crate::{error::ApiError, outbound::Outbound};
 
 pub const DEFAULT_SCOPES: &[&str] = &["openid", "email", "profile"];
 const MAX_SCOPES: usize = 20;
-const MAX_VALUE: usize = 2048;
 
 /// How the client authenticates at the token endpoint; the first is the default.
 const DEFAULT_AUTH_METHOD: &str = "client_secret_basic";
@@ -33,11 +32,7 @@ fn field(name: &str) -> String {
 }
 
 fn text(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(value) = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else { return Ok(None) };
-    if value.chars().count() > MAX_VALUE {
-        return Err(ApiError::validation(field(name), format!("is longer than {MAX_VALUE} characters")));
-    }
-    Ok(Some(value))
+    super::setting(field(name), value)
 }
 
 /// A URL the server itself will fetch: the outbound rules apply (https, no private address).

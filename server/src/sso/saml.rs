@@ -15,7 +15,6 @@ const MAX_CLOCK_SKEW_SECONDS: u32 = 600;
 pub const MAX_CERTIFICATES: usize = 5;
 const MAX_PEM: usize = 16 * 1024;
 pub const MAX_METADATA: usize = 1024 * 1024;
-const MAX_VALUE: usize = 2048;
 /// A certificate expiring this soon is flagged.
 const EXPIRY_WARNING_DAYS: i64 = 30;
 
@@ -62,11 +61,7 @@ fn field(name: &str) -> String {
 }
 
 fn text(name: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
-    let Some(value) = value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty()) else { return Ok(None) };
-    if value.chars().count() > MAX_VALUE {
-        return Err(ApiError::validation(field(name), format!("is longer than {MAX_VALUE} characters")));
-    }
-    Ok(Some(value))
+    super::setting(field(name), value)
 }
 
 /// A URL the browser is sent to: https (http only where the instance allows it), no credentials.
