@@ -31,13 +31,15 @@ use crate::{changes, db, error::ApiError};
 pub const MAX_BATCH: usize = 128;
 /// Committers on PostgreSQL.
 const POSTGRES_COMMITTERS: usize = 4;
+/// Writes waiting at most; more requests wait to queue (backpressure instead of memory).
+const MAX_QUEUED: usize = 16 * MAX_BATCH;
 
 pub type Applied<'a, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 'a>>;
 
 /// The handle requests queue their writes on.
 #[derive(Clone)]
 pub struct Commits {
-    queue: mpsc::UnboundedSender<Box<dyn Queued>>,
+    queue: mpsc::Sender<Box<dyn Queued>>,
 }
 
 impl Commits {
@@ -47,7 +49,7 @@ impl Commits {
             DbBackend::Postgres => POSTGRES_COMMITTERS,
             _ => 1,
         };
-        let (queue, receive) = mpsc::unbounded_channel();
+        let (queue, receive) = mpsc::channel(MAX_QUEUED);
         let receive = Arc::new(Mutex::new(receive));
         for _ in 0..count {
             tokio::spawn(committer(writer.clone(), receive.clone()));
@@ -67,7 +69,7 @@ impl Commits {
     {
         let (reply, answer) = oneshot::channel();
         let queued: Box<dyn Queued> = Box::new(Entry { input, apply, output: None, reply });
-        self.queue.send(queued).map_err(|_| stopped())?;
+        self.queue.send(queued).await.map_err(|_| stopped())?;
         answer.await.map_err(|_| stopped())?
     }
 }
@@ -110,7 +112,7 @@ where
     }
 }
 
-type Queue = Arc<Mutex<mpsc::UnboundedReceiver<Box<dyn Queued>>>>;
+type Queue = Arc<Mutex<mpsc::Receiver<Box<dyn Queued>>>>;
 
 /// The writes waiting, up to [`MAX_BATCH`]; waits for one when there are none.
 async fn next_batch(queue: &Queue) -> Option<Vec<Box<dyn Queued>>> {

@@ -609,3 +609,41 @@ async fn rfc_concurrent_creates_get_their_own_answers_and_a_duplicate_among_them
     assert_eq!(ids.len(), 40);
     assert!(created.values().all(|id| ids.contains(id.as_str())));
 }
+
+/// Writes of different orgs land in one batch when they arrive together; each org's records
+/// must still go to its own audit chain and event stream, never the other's.
+#[tokio::test]
+async fn concurrent_writes_of_two_orgs_share_a_batch_but_never_each_others_records() {
+    let server = TestServer::start().await;
+    let (owner_a, org_a, scim_a) = scim_org(&server, "owner@a.example").await;
+    let (owner_b, org_b, scim_b) = scim_org(&server, "owner@b.example").await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..20 {
+        for (scim, org) in [(scim_a.clone(), "a"), (scim_b.clone(), "b")] {
+            tasks.spawn(async move {
+                let resp = scim.post("/scim/v2/Users", &user_body(&format!("user{i}@{org}.example"))).await;
+                assert_eq!(resp.status, 201, "{}", resp.text);
+                (org, resp.body["id"].as_str().expect("id").to_string())
+            });
+        }
+    }
+    let mut ids = std::collections::HashMap::<&str, std::collections::HashSet<String>>::new();
+    while let Some(joined) = tasks.join_next().await {
+        let (org, id) = joined.expect("task");
+        ids.entry(org).or_default().insert(id);
+    }
+    for (owner, org, scim, mine) in [(&owner_a, &org_a, &scim_a, "a"), (&owner_b, &org_b, &scim_b, "b")] {
+        let verify = owner.get(&format!("/api/v1/orgs/{org}/audit-logs/verify")).await;
+        assert_eq!(verify.expect(200)["valid"], true, "{}", verify.text);
+        let events = owner.get(&format!("/api/v1/orgs/{org}/events?types=scim.user.created&limit=500")).await;
+        let seen: std::collections::HashSet<String> = events.expect(200)["data"]
+            .as_array()
+            .expect("events")
+            .iter()
+            .filter_map(|e| e["data"]["scim_id"].as_str().map(str::to_string))
+            .collect();
+        assert_eq!(&seen, &ids[mine], "org {mine} saw exactly its own creates");
+        let listed = scim.get("/scim/v2/Users?count=100").await;
+        assert_eq!(listed.expect(200)["totalResults"], 20);
+    }
+}

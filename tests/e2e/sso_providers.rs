@@ -634,3 +634,53 @@ async fn metadata_at_a_url_is_fetched_again_and_a_new_certificate_is_picked_up()
     assert_eq!(refresh::refresh_due(state).await.unwrap(), 0);
     assert_eq!(subjects().await.len(), 2);
 }
+
+/// An org admin configures URLs the server itself fetches (metadata, discovery, JWKS, token,
+/// userinfo): none may point the server at loopback, private, link-local (cloud metadata) or
+/// localhost addresses, and nothing is fetched from them.
+#[tokio::test]
+async fn sso_urls_cannot_point_the_server_at_private_or_cloud_metadata_addresses() {
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind");
+    let addr = *acceptor.local_addr().first().and_then(|a| a.as_socket_addr()).expect("address");
+    let app = poem::endpoint::make(move |_| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { "<x/>" }
+    });
+    tokio::spawn(async move { Server::new_with_acceptor(acceptor).run(app).await });
+
+    // http is allowed here, so what refuses is the address rule, not the scheme.
+    let server = TestServer::start_with(|c| c.outbound.allow_http = true).await;
+    let (owner, org) = org_with_domain(&server, "owner@example.com").await;
+    let path = format!("/api/v1/orgs/{org}/sso/providers");
+    let private = [
+        format!("http://{addr}/metadata"),
+        "http://169.254.169.254/latest/meta-data/".to_string(),
+        "https://10.0.0.7/metadata".to_string(),
+        "https://[::1]/metadata".to_string(),
+        "https://localhost./metadata".to_string(),
+    ];
+    for url in &private {
+        let body = json!({ "kind": "saml", "name": "x", "saml": { "metadata_url": url } });
+        let resp = owner.post(&path, &body).await;
+        assert_eq!(resp.problem(400), "VALIDATION_ERROR", "{url}");
+        assert!(resp.text.contains("saml.metadata_url"), "{url}: {}", resp.text);
+    }
+    let public = "https://idp.example.net";
+    for field in ["discovery_url", "token_endpoint", "jwks_uri", "userinfo_endpoint"] {
+        for url in &private {
+            let mut oidc = json!({
+                "issuer": public, "authorization_endpoint": format!("{public}/a"),
+                "token_endpoint": format!("{public}/t"), "jwks_uri": format!("{public}/k"),
+                "client_id": "c", "client_secret": "s",
+            });
+            oidc[field] = json!(url);
+            let resp = owner.post(&path, &json!({ "kind": "oidc", "name": "x", "oidc": oidc })).await;
+            assert_eq!(resp.problem(400), "VALIDATION_ERROR", "{field} = {url}");
+            assert!(resp.text.contains(&format!("oidc.{field}")), "{field}: {}", resp.text);
+        }
+    }
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 0, "nothing was fetched");
+    assert_eq!(owner.get(&path).await.expect(200)["data"], json!([]));
+}

@@ -286,8 +286,12 @@ impl OrgDomains {
 
     /// Whether the org has verified the domain of `email` (or a parent of it).
     pub fn verifies(&self, email: &str) -> bool {
-        let domain = domain_of_email(email);
-        self.0.iter().any(|d| d.verified_at.is_some() && names::matches(&domain, &d.domain))
+        self.verifies_domain(&domain_of_email(email))
+    }
+
+    /// Whether the org has verified `domain` (normalized) or a parent of it.
+    pub fn verifies_domain(&self, domain: &str) -> bool {
+        self.0.iter().any(|d| d.verified_at.is_some() && names::matches(domain, &d.domain))
     }
 
     /// Refuses `email` when the org lists domains and none of them matches.

@@ -72,7 +72,7 @@ impl GroupKey {
     pub fn matches(&self, group: &Group<'_>) -> bool {
         match self {
             Self::Exact(name) => {
-                group.name.to_lowercase() == name.to_lowercase() || group.external_id == Some(name.as_str())
+                same_ignoring_case(group.name, name) || group.external_id == Some(name.as_str())
             }
             Self::Pattern(regex) => {
                 regex.is_match(group.name) || group.external_id.is_some_and(|id| regex.is_match(id))
@@ -115,6 +115,12 @@ impl Mappings {
     pub fn roles_of<'a>(&'a self, group: Group<'a>) -> impl Iterator<Item = &'a str> + 'a {
         self.rules.iter().filter(move |(key, _)| key.matches(&group)).map(|(_, role)| role.as_str())
     }
+}
+
+/// `a.to_lowercase() == b.to_lowercase()` without building either string: role derivation
+/// compares every group of every member against every mapping.
+fn same_ignoring_case(a: &str, b: &str) -> bool {
+    a.chars().flat_map(char::to_lowercase).eq(b.chars().flat_map(char::to_lowercase))
 }
 
 /// `^(?:pattern)$`, case-insensitive, size-limited, from the process's cache.

@@ -167,7 +167,7 @@ async fn check_in_org<C: ConnectionTrait>(
 ) -> Result<(), ApiError> {
     let verified = OrgDomains::load(db, ctx.org_id()).await?;
     for domain in &checked.domains {
-        if !verified.verifies(&format!("sso@{domain}")) {
+        if !verified.verifies_domain(domain) {
             return Err(ApiError::new(
                 crate::error::ErrorKind::Validation,
                 "DOMAIN_NOT_VERIFIED",
