@@ -8,6 +8,7 @@
 pub mod api;
 pub mod check;
 pub mod oidc;
+pub mod reason;
 pub mod refresh;
 pub mod saml;
 pub mod service;
