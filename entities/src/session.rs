@@ -14,6 +14,10 @@ pub struct Model {
     pub revoke_reason: Option<String>,
     /// When the user passed a second factor in this session.
     pub mfa_at: Option<DateTimeUtc>,
+    /// How the session was started: `pwd` (password), `sso` (an IdP), `sso` sessions name their
+    /// provider. `None` for sessions older than SSO (password).
+    pub auth_method: Option<String>,
+    pub sso_provider_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -21,6 +21,7 @@ mod m20261203_000014_credential_issuers_and_unclaimed_identities;
 mod m20261203_000015_create_events;
 mod m20261203_000016_create_webhooks;
 mod m20261203_000017_create_sso_providers;
+mod m20261203_000018_sso_sign_in;
 
 pub struct Migrator;
 
@@ -45,6 +46,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000015_create_events::Migration),
             Box::new(m20261203_000016_create_webhooks::Migration),
             Box::new(m20261203_000017_create_sso_providers::Migration),
+            Box::new(m20261203_000018_sso_sign_in::Migration),
         ]
     }
 }

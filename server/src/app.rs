@@ -241,6 +241,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
         outbound,
         commits,
         sso_checks: Arc::default(),
+        sso_discovery: Arc::default(),
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),
@@ -269,6 +270,9 @@ pub fn routes(state: AppState) -> impl Endpoint {
     let limit = BodyLimit(state.config.max_body_bytes);
     let param_names = Arc::new(http::PathParamNames::from_spec(&api.spec()));
     Route::new()
+        .at("/api/v1/auth/sso/login", poem::get(crate::sso::browser::start))
+        .at("/api/v1/auth/sso/oidc/callback", poem::get(crate::sso::browser::oidc_callback))
+        .at("/api/v1/auth/sso/saml/acs", poem::post(crate::sso::browser::saml_acs))
         .at("/openapi.json", spec)
         .nest("/docs", docs)
         .nest("/", api.into_endpoint())

@@ -44,6 +44,8 @@ pub struct Principal {
     /// When this session passed a second factor (always `None` for personal tokens, which
     /// are checked against `require_mfa` when they authenticate).
     pub mfa_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The org IdP a session was signed in through.
+    pub sso_provider_id: Option<Uuid>,
     /// The account as loaded while authenticating (its password hash never leaves `Debug`).
     pub account: Account,
 }
@@ -59,6 +61,11 @@ impl std::fmt::Debug for Account {
 }
 
 impl Principal {
+    /// How this session was signed in to (carried into a session opened from it).
+    pub fn authn(&self) -> crate::sessions::service::Authn {
+        crate::sessions::service::Authn { mfa_at: self.mfa_at, sso_provider_id: self.sso_provider_id }
+    }
+
     pub fn actor(&self) -> Actor {
         match self.credential {
             Credential::Session { .. } => Actor::User(self.user_id),

@@ -61,6 +61,7 @@ pub struct Config {
     pub events: EventsConfig,
     pub outbound: OutboundConfig,
     pub webhooks: WebhooksConfig,
+    pub sso: SsoConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -154,6 +155,34 @@ pub struct OutboundConfig {
     pub allow_http: bool,
 }
 
+/// SSO sign-in.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SsoConfig {
+    /// Where a finished SSO sign-in may send the browser back to (`return_to`): absolute http(s)
+    /// URLs; a `return_to` matches one when scheme, host and port are the same and its path is
+    /// the same or below. The first is the default `return_to`. In the environment, separate
+    /// them with commas.
+    #[serde(deserialize_with = "string_or_list")]
+    pub return_urls: Vec<String>,
+}
+
+/// A list from TOML, or a comma-separated string from the environment.
+fn string_or_list<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        One(String),
+        Many(Vec<String>),
+    }
+    Ok(match OneOrMany::deserialize(deserializer)? {
+        OneOrMany::One(text) => {
+            text.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+        }
+        OneOrMany::Many(list) => list,
+    })
+}
+
 /// Webhook delivery.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -208,6 +237,7 @@ impl Default for Config {
             events: EventsConfig::default(),
             outbound: OutboundConfig::default(),
             webhooks: WebhooksConfig::default(),
+            sso: SsoConfig::default(),
         }
     }
 }
@@ -445,6 +475,13 @@ impl Config {
                 ),
             ));
         }
+        for (i, raw) in self.sso.return_urls.iter().enumerate() {
+            let key = format!("sso.return_urls[{i}]");
+            let url = url::Url::parse(raw).map_err(|e| ConfigError::new(&key, format!("not a URL: {e}")))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() || url.fragment().is_some() {
+                return Err(ConfigError::new(key, "must be an absolute http(s) URL without a fragment"));
+            }
+        }
         Ok(())
     }
 
@@ -478,6 +515,7 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("events", &["retention_days"]),
     ("outbound", &["allow_private_networks", "allow_http"]),
     ("webhooks", &["timeout_seconds", "poll_interval_ms", "concurrency", "disable_after_hours"]),
+    ("sso", &["return_urls"]),
 ];
 
 const TOP_LEVEL: &[&str] = &[

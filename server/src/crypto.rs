@@ -14,6 +14,9 @@ pub const INVITATION_TOKEN_PREFIX: &str = "gh_inv_";
 pub const EMAIL_VERIFICATION_PREFIX: &str = "gh_ver_";
 pub const SCIM_TOKEN_PREFIX: &str = "gh_scim_";
 pub const MFA_TOKEN_PREFIX: &str = "gh_mfa_";
+pub const SSO_CODE_PREFIX: &str = "gh_sso_";
+/// Secrets that never leave the server's own round trips (SSO state, browser binding).
+pub const OPAQUE_PREFIX: &str = "";
 
 /// A new 256-bit random secret, base64url-encoded behind `prefix`.
 pub fn new_secret(prefix: &str) -> Result<String, aws_lc_rs::error::Unspecified> {

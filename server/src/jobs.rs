@@ -46,7 +46,10 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
             match purge_stale_sign_in_state(&state).await {
                 Ok(0) => {}
                 Ok(purged) => {
-                    tracing::info!(purged, "purged spent MFA challenges and forgotten login throttles")
+                    tracing::info!(
+                        purged,
+                        "purged spent MFA challenges, SSO sign-in state and forgotten login throttles"
+                    )
                 }
                 Err(err) => tracing::warn!(error = %err, "sign-in state purge failed"),
             }
@@ -54,8 +57,9 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
     })
 }
 
-/// Deletes MFA challenges that can no longer be used (expired or spent) and login throttles
-/// that no longer count (unblocked and quiet for a day). Returns how many rows went.
+/// Deletes MFA challenges that can no longer be used (expired or spent), login throttles that
+/// no longer count (unblocked and quiet for a day), and expired SSO sign-ins, codes and replay
+/// records. Returns how many rows went.
 pub async fn purge_stale_sign_in_state(state: &AppState) -> Result<u64, ApiError> {
     let now = state.clock.now();
     let tx = db::begin_write(&state.writer).await?;
@@ -68,8 +72,9 @@ pub async fn purge_stale_sign_in_state(state: &AppState) -> Result<u64, ApiError
         .exec(&tx)
         .await?;
     let throttles = crate::sessions::throttle::purge_forgotten(&tx, now).await?;
+    let sso = crate::sso::signin::purge_expired(&tx, now).await?;
     tx.commit().await?;
-    Ok(challenges.rows_affected + throttles)
+    Ok(challenges.rows_affected + throttles + sso)
 }
 
 /// Deletes each org's audit entries older than its `data_retention_days`, keeping the last

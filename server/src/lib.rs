@@ -71,4 +71,6 @@ pub struct AppState {
     pub outbound: outbound::Outbound,
     /// How often each SSO provider may be tested against its IdP.
     pub sso_checks: Arc<sso::check::Limiter>,
+    /// OIDC discovery documents and key sets, per provider, for a few minutes.
+    pub sso_discovery: Arc<sso::oidc_flow::DiscoveryCache>,
 }

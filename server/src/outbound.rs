@@ -135,6 +135,28 @@ impl Outbound {
         self.send(self.client.post(url).headers(headers).body(body), timeout, max_body).await
     }
 
+    /// Sends an `http` request (what OAuth and OIDC libraries build), refusing a reply longer than
+    /// `max_body` bytes.
+    pub async fn execute(
+        &self,
+        request: ::http::Request<Vec<u8>>,
+        timeout: Duration,
+        max_body: usize,
+    ) -> Result<::http::Response<Vec<u8>>, OutboundError> {
+        let (parts, body) = request.into_parts();
+        let url = self.check(&parts.uri.to_string())?;
+        let builder = self.client.request(parts.method, url).headers(parts.headers).body(body);
+        let reply = self.send(builder, timeout, max_body + 1).await?;
+        if reply.body.len() > max_body {
+            return Err(OutboundError::Failed(format!("the reply is larger than {max_body} bytes")));
+        }
+        let mut response = ::http::Response::new(reply.body);
+        *response.status_mut() =
+            ::http::StatusCode::from_u16(reply.status).map_err(|e| OutboundError::Failed(e.to_string()))?;
+        *response.headers_mut() = reply.headers;
+        Ok(response)
+    }
+
     /// Sends `request`, keeping at most `max_body` bytes of the reply, all within `timeout`.
     async fn send(
         &self,

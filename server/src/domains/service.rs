@@ -254,7 +254,7 @@ async fn refuse_if_verified_elsewhere<C: ConnectionTrait>(
 }
 
 /// The lowercase ASCII domain of an email, as domains are stored.
-fn domain_of_email(email: &str) -> String {
+pub fn domain_of_email(email: &str) -> String {
     let raw = names::of_email(email);
     names::normalize("email", raw).unwrap_or_else(|_| raw.to_ascii_lowercase())
 }

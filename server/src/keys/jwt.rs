@@ -22,6 +22,12 @@ pub struct AccessClaims {
     pub org_slug: Option<String>,
     pub org_role: Option<String>,
     pub sid: String,
+    /// How the session was signed in to (RFC 8176 values, and `sso`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub amr: Vec<String>,
+    /// The org IdP of an SSO session.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sso_provider_id: Option<String>,
 }
 
 pub struct Verifier<'a> {

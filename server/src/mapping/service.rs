@@ -130,7 +130,11 @@ pub async fn derives_roles<C: ConnectionTrait>(db: &C, org_id: Uuid) -> Result<b
         > 0)
 }
 
-async fn other_owner<C: ConnectionTrait>(db: &C, org_id: Uuid, except: Uuid) -> Result<bool, ApiError> {
+pub(crate) async fn other_owner<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    except: Uuid,
+) -> Result<bool, ApiError> {
     Ok(membership::Entity::find()
         .filter(membership::Column::OrgId.eq(org_id))
         .filter(membership::Column::Role.eq(permissions::OWNER))

@@ -58,11 +58,11 @@ async fn switch_into(
     scope: &Scope,
     user_id: Uuid,
     org: ActiveOrg,
-    mfa_at: Option<chrono::DateTime<chrono::Utc>>,
+    authn: sessions::Authn,
 ) -> Result<SignedIn, ApiError> {
     let now = scope.now();
     let tx = db::begin_write(&state.writer).await?;
-    if mfa_at.is_none() && crate::mfa::policy::requires_by_id(&tx, org.id).await? {
+    if authn.mfa_at.is_none() && crate::mfa::policy::requires_by_id(&tx, org.id).await? {
         return Err(crate::mfa::policy::mfa_required());
     }
     let user = users::service::get(&tx, user_id).await?;
@@ -70,11 +70,11 @@ async fn switch_into(
     row.default_org_id = Set(Some(org.id));
     let user = row.update(&tx).await?;
     let (session_id, refresh) =
-        sessions::start_session_with(&tx, state, now, user.id, Some(org.id), mfa_at).await?;
+        sessions::start_session_with(&tx, state, now, user.id, Some(org.id), authn).await?;
     let selected = OrgSelected { user_id: user.id, session_id };
     changes::record(&tx, &scope.as_actor(Actor::User(user.id)), Event::OrgSelected(selected)).await?;
     tx.commit().await?;
-    let access_token = sessions::sign_access(state, now, &user, Some(&org), session_id).await?;
+    let access_token = sessions::sign_access(state, now, &user, Some(&org), session_id, &authn).await?;
     Ok(SignedIn {
         access_token,
         refresh_token: refresh,
@@ -113,7 +113,7 @@ pub async fn create(
         slug: row.slug.clone(),
         role: permissions::OWNER.into(),
     };
-    let signed_in = switch_into(state, &scope, principal.user_id, active, principal.mfa_at).await?;
+    let signed_in = switch_into(state, &scope, principal.user_id, active, principal.authn()).await?;
     let instance = instance::service::get(&state.db).await?;
     Ok((OrgView { org: row, instance, role: permissions::OWNER.into() }, signed_in))
 }
@@ -129,7 +129,7 @@ pub async fn select(state: &AppState, ctx: &OrgContext) -> Result<SignedIn, ApiE
         slug: org.slug.clone(),
         role: ctx.role().to_string(),
     };
-    switch_into(state, ctx, ctx.principal().user_id, active, ctx.principal().mfa_at).await
+    switch_into(state, ctx, ctx.principal().user_id, active, ctx.principal().authn()).await
 }
 
 /// A partial change: `None` leaves a field alone; `Some(None)` clears an optional one.

@@ -42,6 +42,38 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthenticated("INVALID_CREDENTIALS", "the email or password is wrong")
 }
 
+/// How a session's holder proved who they are; every access token of the session says so
+/// (`amr`, and `sso_provider_id` for a sign-in through an org's IdP).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Authn {
+    /// When a second factor was passed in this session.
+    pub mfa_at: Option<DateTime<Utc>>,
+    /// The org IdP the session was signed in through (none: a password).
+    pub sso_provider_id: Option<Uuid>,
+}
+
+impl Authn {
+    pub const PASSWORD: &str = "pwd";
+    pub const SSO: &str = "sso";
+
+    pub fn of(sess: &session::Model) -> Self {
+        Self { mfa_at: sess.mfa_at, sso_provider_id: sess.sso_provider_id }
+    }
+
+    fn method(&self) -> &'static str {
+        if self.sso_provider_id.is_some() { Self::SSO } else { Self::PASSWORD }
+    }
+
+    /// RFC 8176 authentication method references, with `sso` for a federated sign-in.
+    pub fn amr(&self) -> Vec<String> {
+        let mut amr = vec![self.method().to_string()];
+        if self.mfa_at.is_some() {
+            amr.extend(["otp".to_string(), "mfa".to_string()]);
+        }
+        amr
+    }
+}
+
 /// What a correct password leads to: tokens, or for an account with a confirmed
 /// authenticator, a challenge to finish at `POST /api/v1/auth/login/mfa`.
 pub enum LoginOutcome {
@@ -94,6 +126,9 @@ pub async fn login(
         return Err(invalid_credentials());
     }
     check_status(&user)?;
+    if let Some(provider) = crate::sso::signin::required_for(&state.db, &user).await? {
+        return Err(crate::sso::signin::sso_required(state, &provider));
+    }
     let origin = origin.as_actor(Actor::User(user.id));
     let tx = db::begin_write(&state.writer).await?;
     if mfa::service::has_confirmed(&tx, user.id).await? {
@@ -106,10 +141,9 @@ pub async fn login(
     Ok(LoginOutcome::SignedIn(Box::new(finish_sign_in(tx, state, &origin, user, None).await?)))
 }
 
-/// The end of every sign-in, inside its transaction: joins pending orgs, opens the session
-/// (marked as having passed MFA when `factor` names the second factor used), audits, commits
-/// and signs the first pair. Without MFA the session starts in no org that requires it.
-/// `origin` is the user's own.
+/// The end of every password sign-in, inside its transaction: see [`finish_into`]; the session
+/// starts in the user's starting org (none that requires MFA, without it). `factor` names the
+/// second factor used, if any. `origin` is the user's own.
 pub async fn finish_sign_in(
     tx: DatabaseTransaction,
     state: &AppState,
@@ -117,18 +151,36 @@ pub async fn finish_sign_in(
     user: user::Model,
     factor: Option<&'static str>,
 ) -> Result<SignedIn, ApiError> {
+    let authn = Authn { mfa_at: factor.map(|_| origin.now()), sso_provider_id: None };
+    finish_into(tx, state, origin, user, authn, None, factor).await
+}
+
+/// The end of every sign-in: joins pending orgs, opens the session (`authn` says how its holder
+/// proved who they are) in `org` when given, else in the user's starting org, audits, commits
+/// and signs the first pair.
+pub async fn finish_into(
+    tx: DatabaseTransaction,
+    state: &AppState,
+    origin: &Origin,
+    user: user::Model,
+    authn: Authn,
+    org: Option<ActiveOrg>,
+    factor: Option<&'static str>,
+) -> Result<SignedIn, ApiError> {
     let now = origin.now();
     // The invitee of a verified address joins on sign-in.
     if user.email_verified_at.is_some() {
         crate::provisioning::on_verified_address(&tx, origin, &user).await?;
     }
-    let mfa_at = factor.map(|_| now);
-    let org = mfa::policy::starting_org(&tx, user.id, user.default_org_id, mfa_at.is_some()).await?;
+    let org = match org {
+        Some(org) => Some(org),
+        None => mfa::policy::starting_org(&tx, user.id, user.default_org_id, authn.mfa_at.is_some()).await?,
+    };
     let mut row = user.into_active_model();
     row.last_login_at = Set(Some(now));
     let user = row.update(&tx).await?;
     let (session_id, refresh) =
-        start_session_with(&tx, state, now, user.id, org.as_ref().map(|o| o.id), mfa_at).await?;
+        start_session_with(&tx, state, now, user.id, org.as_ref().map(|o| o.id), authn).await?;
     let event =
         Event::UserLoggedIn(UserLoggedIn { user_id: user.id, session_id, mfa: factor.map(Into::into) });
     match &org {
@@ -136,7 +188,7 @@ pub async fn finish_sign_in(
         None => changes::record_instance(&tx, origin, event).await?,
     }
     tx.commit().await?;
-    let access_token = sign_access(state, now, &user, org.as_ref(), session_id).await?;
+    let access_token = sign_access(state, now, &user, org.as_ref(), session_id, &authn).await?;
     Ok(SignedIn {
         access_token,
         refresh_token: refresh,
@@ -154,17 +206,17 @@ pub async fn start_session<C: ConnectionTrait>(
     user_id: Uuid,
     org_id: Option<Uuid>,
 ) -> Result<(Uuid, String), ApiError> {
-    start_session_with(db, state, now, user_id, org_id, None).await
+    start_session_with(db, state, now, user_id, org_id, Authn::default()).await
 }
 
-/// Opens a session that passed MFA at `mfa_at` (if it did).
+/// Opens a session its holder signed in to as `authn` says.
 pub async fn start_session_with<C: ConnectionTrait>(
     db: &C,
     state: &AppState,
     now: DateTime<Utc>,
     user_id: Uuid,
     org_id: Option<Uuid>,
-    mfa_at: Option<DateTime<Utc>>,
+    authn: Authn,
 ) -> Result<(Uuid, String), ApiError> {
     let session_id = Uuid::now_v7();
     session::Entity::insert(session::ActiveModel {
@@ -175,7 +227,9 @@ pub async fn start_session_with<C: ConnectionTrait>(
         last_used_at: Set(now),
         revoked_at: Set(None),
         revoke_reason: Set(None),
-        mfa_at: Set(mfa_at),
+        mfa_at: Set(authn.mfa_at),
+        auth_method: Set(Some(authn.method().to_string())),
+        sso_provider_id: Set(authn.sso_provider_id),
     })
     .exec_without_returning(db)
     .await?;
@@ -211,6 +265,7 @@ pub async fn sign_access(
     user: &user::Model,
     org: Option<&ActiveOrg>,
     session_id: Uuid,
+    authn: &Authn,
 ) -> Result<String, ApiError> {
     let ttl = i64::try_from(state.config.tokens.access_ttl_seconds).unwrap_or(900);
     let claims = AccessClaims {
@@ -225,6 +280,8 @@ pub async fn sign_access(
         org_slug: org.map(|o| o.slug.clone()),
         org_role: org.map(|o| o.role.clone()),
         sid: session_id.to_string(),
+        amr: authn.amr(),
+        sso_provider_id: authn.sso_provider_id.map(|id| id.to_string()),
     };
     state.keys.sign(&claims).await
 }
@@ -314,7 +371,7 @@ pub async fn refresh(state: &AppState, meta: &RequestMeta, presented: &str) -> R
     }
     let refresh = new_refresh_token(&tx, state, now, sess.id).await?;
     tx.commit().await?;
-    let access_token = sign_access(state, now, &user, org.as_ref(), sess.id).await?;
+    let access_token = sign_access(state, now, &user, org.as_ref(), sess.id, &Authn::of(&sess)).await?;
     Ok(SignedIn {
         access_token,
         refresh_token: refresh,
@@ -442,6 +499,7 @@ pub async fn authenticate(state: &AppState, token: &str) -> Result<Principal, Ap
         org,
         credential: Credential::Session { session_id },
         mfa_at: sess.mfa_at,
+        sso_provider_id: sess.sso_provider_id,
         account: crate::auth::Account(user),
     })
 }

@@ -162,7 +162,7 @@ pub async fn signup(state: &AppState, meta: &RequestMeta, new: NewSignup) -> Res
     let Some((session_id, refresh)) = session else {
         return Ok(SignupOutcome::Pending(Box::new(user)));
     };
-    let access_token = sign_access(state, now, &user, org.as_ref(), session_id).await?;
+    let access_token = sign_access(state, now, &user, org.as_ref(), session_id, &Default::default()).await?;
     Ok(SignupOutcome::SignedIn(Box::new(SignedIn {
         access_token,
         refresh_token: refresh,

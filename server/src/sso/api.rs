@@ -1,21 +1,30 @@
-//! `/api/v1/orgs/{org}/sso/providers` and the SP metadata endpoint.
+//! `/api/v1/orgs/{org}/sso/providers`, the SP metadata endpoint, the code exchange that ends an
+//! SSO sign-in and the org's SSO activity. (The browser redirects live in `browser`.)
 
 use poem::web::Data;
 use poem_openapi::{
     ApiResponse, OpenApi,
-    param::Path,
+    param::{Path, Query},
     payload::{Json, PlainText},
 };
 use uuid::Uuid;
 
 use super::{
     check::{self, CheckResult},
-    service,
+    service, signin,
     types::*,
 };
 use crate::{
-    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody,
+    AppState,
+    app::Tag,
+    audit::{service::AuditFilter, types::AuditPage},
+    auth::tenant,
+    error::ApiResult,
+    http::{NoContent, RequestMeta},
+    json::JsonBody,
+    paging::PageRequest,
     permissions::Permission,
+    sessions::types::TokenResponse,
 };
 
 pub struct SsoProvidersApi;
@@ -212,6 +221,66 @@ impl SsoProvidersApi {
         state.sso_checks.admit(row.id)?;
         let settings = service::Settings::of(&row)?;
         Ok(Json(check::run(&state, &settings, org.now()).await))
+    }
+
+    /// Exchange the one-time `code` an SSO sign-in sent the browser back with (valid once, for
+    /// 60 seconds) for a token pair with the provider's org active. The access token's `amr` is
+    /// `["sso"]` and `sso_provider_id` names the provider.
+    #[oai(
+        path = "/api/v1/auth/sso/exchange",
+        method = "post",
+        tag = "Tag::Sso",
+        operation_id = "sso_exchange"
+    )]
+    async fn sso_exchange(
+        &self,
+        state: Data<&AppState>,
+        meta: RequestMeta,
+        body: JsonBody<SsoExchangeRequest>,
+    ) -> ApiResult<Json<TokenResponse>> {
+        Ok(Json(signin::exchange(&state, &meta, &body.code).await?.into()))
+    }
+
+    /// The org's SSO sign-ins (`sso.login`, with method, provider and role) and refusals
+    /// (`sso.login_failed`, with the reason), newest first, from the audit log.
+    ///
+    /// Requires `sso:manage`.
+    #[oai(
+        path = "/api/v1/orgs/:org/sso/activity",
+        method = "get",
+        tag = "Tag::Sso",
+        operation_id = "list_sso_activity"
+    )]
+    async fn list_sso_activity(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        /// Only this provider's.
+        provider_id: Query<Option<Uuid>>,
+        /// Only refusals (`true`) or only sign-ins (`false`).
+        failed: Query<Option<bool>>,
+        /// Page size, 1..=200 (default 50).
+        #[oai(validator(minimum(value = "1"), maximum(value = "200")))]
+        limit: Query<Option<u64>>,
+        /// The `next_cursor` of the previous page.
+        cursor: Query<Option<String>>,
+    ) -> ApiResult<Json<AuditPage>> {
+        org.require(Permission::SsoManage)?;
+        let page = PageRequest::parse(limit.0, cursor.0.as_deref())?;
+        let action = match failed.0 {
+            None => "sso.login*",
+            Some(true) => "sso.login_failed",
+            Some(false) => "sso.login",
+        };
+        let filter = AuditFilter {
+            action: Some(action.into()),
+            actor_id: None,
+            target_id: provider_id.0.map(|id| id.to_string()),
+            since: None,
+            until: None,
+        };
+        let (rows, next_cursor, has_more) = crate::audit::service::list(&state, &org, &filter, page).await?;
+        Ok(Json(AuditPage { data: rows.into_iter().map(Into::into).collect(), next_cursor, has_more }))
     }
 
     /// Our SAML service-provider metadata for one SAML provider, for its IdP to import. Public:

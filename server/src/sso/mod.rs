@@ -6,12 +6,17 @@
 //! database, so every node sees a change at once. Sign-in flows build on these records.
 
 pub mod api;
+pub mod browser;
 pub mod check;
+pub mod login;
 pub mod oidc;
+pub mod oidc_flow;
 pub mod reason;
 pub mod refresh;
 pub mod saml;
+pub mod saml_request;
 pub mod service;
+pub mod signin;
 pub mod types;
 
 /// Where an IdP sends SAML responses (HTTP-POST binding), for every provider of the instance.

@@ -190,3 +190,11 @@ pub struct OidcView {
 pub struct SsoProviderList {
     pub data: Vec<SsoProvider>,
 }
+
+/// The end of an SSO sign-in, from the application's back end.
+#[derive(Debug, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SsoExchangeRequest {
+    /// The `gh_sso_...` code from the `return_to` redirect.
+    pub code: String,
+}

@@ -268,6 +268,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Principal, A
         org: Some(OrgRef { id: org.id, slug: org.slug, role: org.role }),
         credential: Credential::PersonalToken { token_id: token.id },
         mfa_at: None,
+        sso_provider_id: None,
         account: crate::auth::Account(user),
     })
 }

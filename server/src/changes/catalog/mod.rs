@@ -320,6 +320,11 @@ catalog! {
     /// An identity provider was removed from the org.
     SsoProviderDeleted(SsoProviderDeleted) = "sso.provider_deleted", 1, Org,
         |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// A person signed in through an org's identity provider.
+    SsoLoginSucceeded(SsoLogin) = "sso.login", 1, Org, |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// A sign-in through an org's identity provider was refused (the reason says why).
+    SsoLoginFailed(SsoLoginFailed) = "sso.login_failed", 1, Org,
+        |e| Some(("sso_provider", e.provider_id.to_string()));
     /// An instance admin changed instance settings.
     InstanceSettingsUpdated(InstanceSettingsUpdated) = "instance.settings_updated", 1, Instance, |_e| None;
     /// The token signing key was rotated.

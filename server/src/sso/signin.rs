@@ -1,0 +1,451 @@
+//! The end of every SSO sign-in, whatever the protocol: the IdP's verified word becomes an
+//! account, a membership with a role, an audit entry and a one-time code; or a refusal with a
+//! reason, audited too. The code is exchanged for tokens at `POST /api/v1/auth/sso/exchange`.
+//!
+//! Trust rules: an IdP speaks only for the org's verified domains that its provider serves; the
+//! account of a subject is linked at its first sign-in and found by (provider, subject) from
+//! then on, so a changed email claim never moves a sign-in onto another account.
+
+use chrono::{DateTime, Duration, Utc};
+use guildhall_entities::{membership, org, sso_code, sso_identity, sso_provider, user};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
+    sea_query::Expr,
+};
+use uuid::Uuid;
+
+use super::{
+    reason::{Reason, Rejection},
+    types::SsoKind,
+};
+use crate::{
+    AppState,
+    audit::Actor,
+    changes::{
+        self, Event,
+        catalog::{MemberAdded, MemberRoleChanged, SsoLogin, SsoLoginFailed, TextChange},
+    },
+    crypto, db,
+    domains::{self, names, service::OrgDomains},
+    error::ApiError,
+    http::RequestMeta,
+    mapping::{Group, service::Ranked},
+    orgs::{self, MembershipStatus},
+    permissions,
+    provisioning::{self, JoinOutcome},
+    scope::{OrgId, Origin, Scope},
+    sessions::service::{self as sessions, Authn, SignedIn},
+    users::{self, UserStatus, email},
+};
+
+/// How long the application has to exchange a code.
+const CODE_TTL_SECONDS: i64 = 60;
+/// The most groups taken from one sign-in.
+const MAX_GROUPS: usize = 1000;
+
+/// Who the IdP says signed in, after the protocol's own checks (signature, issuer, audience,
+/// time, nonce or InResponseTo).
+#[derive(Clone, Debug)]
+pub struct Asserted {
+    pub subject: String,
+    pub email: Option<String>,
+    pub groups: Vec<String>,
+}
+
+/// A sign-in that did not finish: refused for a reason the user is shown and the org audits, or
+/// failed inside the server.
+#[derive(Debug)]
+pub enum Failure {
+    Refused(Rejection),
+    Error(ApiError),
+}
+
+impl From<Rejection> for Failure {
+    fn from(r: Rejection) -> Self {
+        Self::Refused(r)
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        Self::Error(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Failure {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Error(e.into())
+    }
+}
+
+fn refused(reason: Reason, detail: impl Into<String>) -> Failure {
+    Failure::Refused(Rejection::new(reason, detail))
+}
+
+/// The one-time code and where to send the browser with it.
+pub struct Finished {
+    pub code: String,
+    pub user_id: Uuid,
+}
+
+/// Signs `asserted` in to `provider`'s org: finds or links the account, admits it (just in time
+/// when the provider allows), sets the role the groups map to, audits `sso.login` and mints the
+/// one-time code, in one transaction.
+pub async fn complete(
+    state: &AppState,
+    meta: &RequestMeta,
+    provider: &sso_provider::Model,
+    method: SsoKind,
+    asserted: Asserted,
+) -> Result<Finished, Failure> {
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let now = origin.now();
+    let subject = asserted.subject.trim().to_string();
+    if subject.is_empty() || subject.len() > 512 {
+        return Err(refused(Reason::MissingSubject, "the IdP sent no usable subject"));
+    }
+    let email = match asserted.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+        Some(raw) => Some(
+            email::normalize("email", raw)
+                .map_err(|_| refused(Reason::MissingEmail, "the IdP sent an email that is not an address"))?,
+        ),
+        None => None,
+    };
+    let tx = db::begin_write(&state.writer).await?;
+    let org = org::Entity::find_by_id(provider.org_id)
+        .one(&tx)
+        .await?
+        .ok_or_else(|| refused(Reason::ProviderDisabled, "the provider's org is gone"))?;
+    let current = sso_provider::Entity::find_by_id(provider.id).one(&tx).await?;
+    if !current.is_some_and(|p| p.enabled) {
+        return Err(refused(Reason::ProviderDisabled, "the provider is disabled"));
+    }
+    let domains = OrgDomains::load(&tx, org.id).await?;
+    let linked = sso_identity::Entity::find()
+        .filter(sso_identity::Column::ProviderId.eq(provider.id))
+        .filter(sso_identity::Column::Subject.eq(subject.as_str()))
+        .one(&tx)
+        .await?;
+    let (account, consent, link) = match linked {
+        Some(link) => {
+            let account = user::Entity::find_by_id(link.user_id)
+                .one(&tx)
+                .await?
+                .ok_or_else(|| refused(Reason::AccountDisabled, "the linked account is gone"))?;
+            // Still the org's: its own identity, or an address in a domain it verifies and this
+            // provider serves.
+            let consent = if account.provisioned_by_org_id == Some(org.id) {
+                provisioning::Consent::OwnIdentity
+            } else if serves(provider, &domains, &account.email) {
+                provisioning::Consent::VerifiedDomain
+            } else {
+                return Err(refused(
+                    Reason::DomainNotVerified,
+                    "the linked account's address is no longer in a verified domain this provider serves",
+                ));
+            };
+            (account, consent, Some(link))
+        }
+        None => {
+            let email = email
+                .clone()
+                .ok_or_else(|| refused(Reason::MissingEmail, "the IdP sent no email address"))?;
+            if !serves(provider, &domains, &email) {
+                return Err(refused(
+                    Reason::DomainNotVerified,
+                    format!(
+                        "`{}` is not a verified domain this provider serves",
+                        domains::service::domain_of_email(&email)
+                    ),
+                ));
+            }
+            let holder = users::service::find_by_email(&tx, &email).await?;
+            if !provider.jit && !is_member(&tx, org.id, holder.as_ref()).await? {
+                return Err(refused(
+                    Reason::NotAMember,
+                    "this person is not a member, and the provider does not add members at sign-in",
+                ));
+            }
+            let (account, consent) =
+                provisioning::directory_identity(&tx, now, &org, &domains, Some(&email), holder)
+                    .await
+                    .map_err(refusal)?;
+            (account, consent, None)
+        }
+    };
+    if UserStatus::parse(&account.status) != Some(UserStatus::Active) {
+        return Err(refused(Reason::AccountDisabled, "the account is disabled or waits for approval"));
+    }
+    let scope = origin.as_actor(Actor::User(account.id)).in_org(OrgId::stored(org.id));
+    let groups: Vec<&str> = asserted.groups.iter().take(MAX_GROUPS).map(String::as_str).collect();
+    let ranked = Ranked::load(&tx, org.id).await?;
+    let mapped = ranked.role_for(groups.iter().map(|g| Group { name: g, external_id: None }));
+    let (membership, joined) = match provisioning::admit_under(
+        &tx,
+        &scope,
+        &org,
+        &domains,
+        &account,
+        mapped.unwrap_or(&provider.default_role),
+        consent,
+    )
+    .await
+    {
+        // A linked account that is no longer a member, with no just-in-time provisioning.
+        Ok(JoinOutcome::Joined(_)) if !provider.jit => {
+            return Err(refused(Reason::NotAMember, "this person is not a member"));
+        }
+        Ok(JoinOutcome::Joined(m)) => (m, true),
+        Ok(JoinOutcome::AlreadyMember(m)) => (m, false),
+        Err(e) => return Err(refusal(e)),
+    };
+    if membership.status != MembershipStatus::Active.as_str() {
+        return Err(refused(Reason::AccountDisabled, "the membership is suspended"));
+    }
+    let role = if joined {
+        let added =
+            MemberAdded { user_id: account.id, email: account.email.clone(), role: membership.role.clone() };
+        changes::record(&tx, &scope, Event::MemberAdded(added)).await?;
+        membership.role.clone()
+    } else {
+        apply_mapped_role(&tx, &scope, &membership, mapped, now).await?
+    };
+    match link {
+        Some(link) => {
+            sso_identity::Entity::update_many()
+                .col_expr(sso_identity::Column::LastLoginAt, Expr::value(now))
+                .col_expr(sso_identity::Column::Email, Expr::value(email.clone()))
+                .filter(sso_identity::Column::Id.eq(link.id))
+                .exec(&tx)
+                .await?;
+        }
+        None => {
+            sso_identity::Entity::insert(sso_identity::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                provider_id: Set(provider.id),
+                org_id: Set(org.id),
+                subject: Set(subject.clone()),
+                user_id: Set(account.id),
+                email: Set(email.clone()),
+                created_at: Set(now),
+                last_login_at: Set(now),
+            })
+            .exec_without_returning(&tx)
+            .await?;
+        }
+    }
+    let code = crypto::new_secret(crypto::SSO_CODE_PREFIX)
+        .map_err(|_| ApiError::internal(anyhow::anyhow!("no randomness")))?;
+    sso_code::Entity::insert(sso_code::ActiveModel {
+        code_hash: Set(code_hash(&code)),
+        user_id: Set(account.id),
+        org_id: Set(org.id),
+        provider_id: Set(provider.id),
+        method: Set(method.as_str().to_string()),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::seconds(CODE_TTL_SECONDS)),
+        used_at: Set(None),
+    })
+    .exec_without_returning(&tx)
+    .await?;
+    let login = SsoLogin {
+        provider_id: provider.id,
+        user_id: account.id,
+        method: method.as_str().into(),
+        subject,
+        email: account.email.clone(),
+        role,
+        joined,
+    };
+    changes::record(&tx, &scope, Event::SsoLoginSucceeded(login)).await?;
+    tx.commit().await?;
+    Ok(Finished { code, user_id: account.id })
+}
+
+/// Whether `email` is in a domain `provider` serves and its org has verified.
+pub fn serves(provider: &sso_provider::Model, verified: &OrgDomains, email: &str) -> bool {
+    let domain = domains::service::domain_of_email(email);
+    let served: Vec<String> = serde_json::from_str(&provider.domains).unwrap_or_default();
+    served.iter().any(|d| names::matches(&domain, d)) && verified.verifies_domain(&domain)
+}
+
+async fn is_member<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    holder: Option<&user::Model>,
+) -> Result<bool, ApiError> {
+    let Some(holder) = holder else { return Ok(false) };
+    Ok(membership::Entity::find()
+        .filter(membership::Column::OrgId.eq(org_id))
+        .filter(membership::Column::UserId.eq(holder.id))
+        .one(db)
+        .await?
+        .is_some())
+}
+
+/// A provisioning rule saying no becomes the refusal it is; anything else stays an error.
+fn refusal(err: ApiError) -> Failure {
+    match err.code() {
+        "MAX_USERS_REACHED" => refused(Reason::OrgFull, err.to_string()),
+        _ if provisioning::is_refusal(&err) => refused(Reason::DomainNotVerified, err.to_string()),
+        _ => Failure::Error(err),
+    }
+}
+
+/// Groups that map to a role decide an existing member's role at every sign-in (the org's last
+/// owner is never demoted); groups that map to nothing leave it as it is.
+async fn apply_mapped_role(
+    tx: &DatabaseTransaction,
+    scope: &Scope,
+    membership: &membership::Model,
+    mapped: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, ApiError> {
+    let Some(target) = mapped else { return Ok(membership.role.clone()) };
+    if target == membership.role || !crate::roles::service::exists(tx, membership.org_id, target).await? {
+        return Ok(membership.role.clone());
+    }
+    if membership.role == permissions::OWNER
+        && !crate::mapping::service::other_owner(tx, membership.org_id, membership.id).await?
+    {
+        return Ok(membership.role.clone());
+    }
+    membership::Entity::update_many()
+        .col_expr(membership::Column::Role, Expr::value(target))
+        .col_expr(membership::Column::UpdatedAt, Expr::value(now))
+        .filter(membership::Column::Id.eq(membership.id))
+        .exec(tx)
+        .await?;
+    let changed = MemberRoleChanged {
+        user_id: membership.user_id,
+        role: TextChange { from: membership.role.clone(), to: target.to_string() },
+    };
+    changes::record(tx, scope, Event::MemberRoleChanged(changed)).await?;
+    Ok(target.to_string())
+}
+
+/// Audits a refused sign-in in the provider's org (`sso.login_failed`). A failure to audit is
+/// logged, never shown instead of the refusal.
+pub async fn record_failure(
+    state: &AppState,
+    meta: &RequestMeta,
+    provider: &sso_provider::Model,
+    method: SsoKind,
+    rejection: &Rejection,
+    who: Option<&Asserted>,
+) {
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let scope = origin.in_org(OrgId::stored(provider.org_id));
+    let failed = SsoLoginFailed {
+        provider_id: provider.id,
+        method: method.as_str().into(),
+        reason: rejection.reason.as_str().into(),
+        detail: rejection.detail.chars().take(500).collect(),
+        subject: who.map(|w| w.subject.chars().take(512).collect()),
+        email: who.and_then(|w| w.email.clone()),
+    };
+    let recorded = async {
+        let tx = db::begin_write(&state.writer).await?;
+        changes::record(&tx, &scope, Event::SsoLoginFailed(failed)).await?;
+        tx.commit().await?;
+        Ok::<_, ApiError>(())
+    };
+    if let Err(e) = recorded.await {
+        tracing::error!(provider_id = %provider.id, error = %e, "could not audit a refused SSO sign-in");
+    }
+}
+
+fn code_hash(code: &str) -> String {
+    crypto::digest(code).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn invalid_code() -> ApiError {
+    ApiError::unauthenticated("INVALID_SSO_CODE", "the code is unknown, expired or already used")
+}
+
+/// Exchanges a one-time code for a token pair with the sign-in's org active; the session says
+/// it was signed in through the provider.
+pub async fn exchange(state: &AppState, meta: &RequestMeta, code: &str) -> Result<SignedIn, ApiError> {
+    if !crypto::looks_like(code.trim(), crypto::SSO_CODE_PREFIX) {
+        return Err(invalid_code());
+    }
+    let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
+    let now = origin.now();
+    let hash = code_hash(code.trim());
+    let tx = db::begin_write(&state.writer).await?;
+    let used = sso_code::Entity::update_many()
+        .col_expr(sso_code::Column::UsedAt, Expr::value(now))
+        .filter(sso_code::Column::CodeHash.eq(hash.as_str()))
+        .filter(sso_code::Column::UsedAt.is_null())
+        .filter(sso_code::Column::ExpiresAt.gt(now))
+        .exec(&tx)
+        .await?;
+    if used.rows_affected != 1 {
+        return Err(invalid_code());
+    }
+    let row = sso_code::Entity::find_by_id(hash).one(&tx).await?.ok_or_else(invalid_code)?;
+    let account = users::service::get(&tx, row.user_id).await.map_err(|_| invalid_code())?;
+    sessions::check_status(&account)?;
+    let org =
+        orgs::service::active_membership(&tx, row.org_id, account.id).await?.ok_or_else(invalid_code)?;
+    let authn = Authn { mfa_at: None, sso_provider_id: Some(row.provider_id) };
+    let origin = origin.as_actor(Actor::User(account.id));
+    sessions::finish_into(tx, state, &origin, account, authn, Some(org), None).await
+}
+
+/// The provider `account` must sign in through, if any: an enabled provider that requires SSO,
+/// in an org the account is a member of, serving the account's address.
+pub async fn required_for<C: ConnectionTrait>(
+    db: &C,
+    account: &user::Model,
+) -> Result<Option<sso_provider::Model>, ApiError> {
+    let orgs: Vec<Uuid> = membership::Entity::find()
+        .filter(membership::Column::UserId.eq(account.id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|m| m.org_id)
+        .collect();
+    if orgs.is_empty() {
+        return Ok(None);
+    }
+    let providers = sso_provider::Entity::find()
+        .filter(sso_provider::Column::OrgId.is_in(orgs))
+        .filter(sso_provider::Column::Enabled.eq(true))
+        .filter(sso_provider::Column::SsoRequired.eq(true))
+        .all(db)
+        .await?;
+    for provider in providers {
+        let verified = OrgDomains::load(db, provider.org_id).await?;
+        if serves(&provider, &verified, &account.email) {
+            return Ok(Some(provider));
+        }
+    }
+    Ok(None)
+}
+
+/// The answer to a password sign-in of someone whose org requires SSO: where to go instead.
+pub fn sso_required(state: &AppState, provider: &sso_provider::Model) -> ApiError {
+    ApiError::forbidden(
+        "SSO_REQUIRED",
+        format!(
+            "this account signs in through its organization's identity provider `{}`: {}/api/v1/auth/sso/login?provider_id={}",
+            provider.name, state.config.public_base_url, provider.id
+        ),
+    )
+}
+
+/// Deletes expired sign-ins, codes and replay records (an expired assertion is refused for its
+/// time anyway). Returns how many rows went.
+pub async fn purge_expired<C: ConnectionTrait>(db: &C, now: DateTime<Utc>) -> Result<u64, ApiError> {
+    let logins = guildhall_entities::sso_login::Entity::delete_many()
+        .filter(guildhall_entities::sso_login::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    let codes = sso_code::Entity::delete_many().filter(sso_code::Column::ExpiresAt.lte(now)).exec(db).await?;
+    let assertions = guildhall_entities::sso_assertion::Entity::delete_many()
+        .filter(guildhall_entities::sso_assertion::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?;
+    Ok(logins.rows_affected + codes.rows_affected + assertions.rows_affected)
+}
