@@ -13,6 +13,7 @@ mod login;
 mod mapping;
 mod members;
 mod mfa;
+mod oidc_issuer_selftest;
 mod ops;
 mod orgs;
 mod refresh;

@@ -3,6 +3,7 @@
 //! set, and talk HTTP to it.
 
 pub mod dns;
+pub mod oidc_issuer;
 pub mod receiver;
 
 use std::sync::Arc;
