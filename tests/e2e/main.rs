@@ -28,6 +28,7 @@ mod scim_tokens;
 mod scim_users;
 mod service_accounts;
 mod signup;
+mod sso_oidc;
 mod sso_providers;
 mod teams;
 mod tokens;

@@ -2,6 +2,7 @@
 //! fresh SQLite database, or on a fresh PostgreSQL schema when `GUILDHALL_TEST_DATABASE_URL` is
 //! set, and talk HTTP to it.
 
+pub mod browser;
 pub mod dns;
 pub mod oidc_issuer;
 pub mod receiver;
