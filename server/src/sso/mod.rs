@@ -11,6 +11,7 @@ pub mod oidc;
 pub mod reason;
 pub mod refresh;
 pub mod saml;
+pub mod saml_request;
 pub mod saml_response;
 pub mod service;
 pub mod types;
