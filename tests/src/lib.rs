@@ -4,6 +4,7 @@
 
 pub mod dns;
 pub mod receiver;
+pub mod saml_idp;
 
 use std::sync::Arc;
 
