@@ -790,4 +790,73 @@ mod tests {
         assert_eq!(e.reason, Reason::StatusNotSuccess);
         assert!(e.detail.contains("Responder") && e.detail.contains("AuthnFailed"), "{}", e.detail);
     }
+
+    /// `UNSIGNED` with a signature on the assertion; `edit` changes the signature's text.
+    fn with_signature(edit: impl Fn(String) -> String) -> String {
+        let signature = r##"<ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:CanonicalizationMethod Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"/><ds:SignatureMethod Algorithm="http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"/><ds:Reference URI="#a1"><ds:Transforms><ds:Transform Algorithm="http://www.w3.org/2000/09/xmldsig#enveloped-signature"/><ds:Transform Algorithm="http://www.w3.org/2001/10/xml-exc-c14n#"><ec:InclusiveNamespaces xmlns:ec="http://www.w3.org/2001/10/xml-exc-c14n#" PrefixList="xs"/></ds:Transform></ds:Transforms><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>AA==</ds:DigestValue></ds:Reference></ds:SignedInfo><ds:SignatureValue>AA==</ds:SignatureValue></ds:Signature>"##;
+        let issuer = "<saml:Issuer>https://idp.example.com</saml:Issuer><saml:Subject>";
+        UNSIGNED.replacen(
+            issuer,
+            &format!(
+                "<saml:Issuer>https://idp.example.com</saml:Issuer>{}<saml:Subject>",
+                edit(signature.to_string())
+            ),
+            1,
+        )
+    }
+
+    #[test]
+    fn signature_shapes_are_checked_before_any_cryptography() {
+        let certs = vec![String::new()];
+        let reason = |xml: String| verify(&xml, &expectations(&certs)).unwrap_err().reason;
+        // The well-shaped signature passes the shape checks (and fails on the unreadable certificate).
+        assert_eq!(reason(with_signature(|s| s)), Reason::InvalidSignature);
+        type Edit = fn(String) -> String;
+        let cases: [(&str, Edit, Reason); 7] = [
+            (
+                "reference to another element",
+                |s| s.replace("URI=\"#a1\"", "URI=\"#r1\""),
+                Reason::MalformedResponse,
+            ),
+            ("whole-document reference", |s| s.replace("URI=\"#a1\"", "URI=\"\""), Reason::MalformedResponse),
+            (
+                "two references",
+                |s| s.replace("</ds:SignedInfo>", "<ds:Reference URI=\"#a1\"/></ds:SignedInfo>"),
+                Reason::MalformedResponse,
+            ),
+            (
+                "XPath transform",
+                |s| s.replace("2000/09/xmldsig#enveloped-signature", "TR/1999/REC-xpath-19991116"),
+                Reason::MalformedResponse,
+            ),
+            (
+                "an Object",
+                |s| s.replace("</ds:Signature>", "<ds:Object/></ds:Signature>"),
+                Reason::MalformedResponse,
+            ),
+            (
+                "SHA-1",
+                |s| s.replace("2001/04/xmldsig-more#rsa-sha256", "2000/09/xmldsig#rsa-sha1"),
+                Reason::UnsupportedAlgorithm,
+            ),
+            (
+                "inclusive c14n",
+                |s| s.replacen("2001/10/xml-exc-c14n#", "TR/2001/REC-xml-c14n-20010315", 1),
+                Reason::UnsupportedAlgorithm,
+            ),
+        ];
+        for (case, edit, expected) in cases {
+            assert_eq!(reason(with_signature(edit)), expected, "{case}");
+        }
+        // A signature anywhere but on the Response or the assertion.
+        let nested = with_signature(|s| s).replace(
+            "<saml:Subject>",
+            "<saml:Subject><ds:Signature xmlns:ds=\"http://www.w3.org/2000/09/xmldsig#\"/>",
+        );
+        assert_eq!(reason(nested), Reason::MalformedResponse);
+        // A comment inside NameID.
+        let comment =
+            with_signature(|s| s).replace("alice@example.com", "alice@example.com<!---->.evil.example");
+        assert_eq!(reason(comment), Reason::MalformedResponse);
+    }
 }
