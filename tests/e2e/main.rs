@@ -18,6 +18,7 @@ mod ops;
 mod orgs;
 mod refresh;
 mod roles;
+mod saml_verify;
 mod scim_bulk;
 mod scim_clients;
 mod scim_compliance;

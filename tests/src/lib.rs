@@ -6,6 +6,7 @@ pub mod browser;
 pub mod dns;
 pub mod oidc_issuer;
 pub mod receiver;
+pub mod saml_idp;
 
 use std::sync::Arc;
 

@@ -1,9 +1,13 @@
 //! Enterprise SSO: each org connects its own identity providers (OIDC or SAML 2.0).
 //!
-//! This part is provider administration: what an org admin configures (`service`, `api`),
-//! the SAML pieces that need no signature work yet (IdP metadata import, certificate details,
-//! the SP metadata we publish: `saml`), and OIDC settings (`oidc`). Configuration lives in the
-//! database, so every node sees a change at once. Sign-in flows build on these records.
+//! Provider administration: what an org admin configures (`service`, `api`), SAML settings, IdP
+//! metadata import, certificate details and our SP metadata (`saml`), OIDC settings (`oidc`).
+//! Configuration lives in the database, so every node sees a change at once.
+//!
+//! Sign-in: `login` starts one (the browser's side is `browser`), `oidc_flow` and
+//! `saml_response` check what the IdP sends back, each refusal with a `reason`, and `signin`
+//! turns the IdP's verified word into a member and a one-time code, through the one
+//! provisioning path.
 
 pub mod api;
 pub mod browser;
@@ -15,6 +19,7 @@ pub mod reason;
 pub mod refresh;
 pub mod saml;
 pub mod saml_request;
+pub mod saml_response;
 pub mod service;
 pub mod signin;
 pub mod types;
