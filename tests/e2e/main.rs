@@ -31,6 +31,7 @@ mod service_accounts;
 mod signup;
 mod sso_oidc;
 mod sso_providers;
+mod sso_saml;
 mod teams;
 mod tokens;
 mod trust;

@@ -16,6 +16,7 @@ use super::{
     login::{self, BROWSER_COOKIE, Start},
     oidc_flow,
     reason::{Reason, Rejection},
+    saml_flow,
     service::Settings,
     signin::{self, Failure},
     types::SsoKind,
@@ -142,7 +143,14 @@ pub async fn oidc_callback(req: &Request, state: Data<&AppState>, params: Query<
         Ok(asserted) => asserted,
         Err((rejection, who)) => return fail(rejection, who).await,
     };
-    finish(req, &state, &meta, &provider, &login, SsoKind::Oidc, asserted).await
+    let back = Back { return_to: &login.return_to, client_state: login.client_state.as_deref() };
+    finish(req, &state, &meta, &provider, back, SsoKind::Oidc, asserted).await
+}
+
+/// Where the browser goes back to with the code.
+struct Back<'a> {
+    return_to: &'a str,
+    client_state: Option<&'a str>,
 }
 
 /// The end shared by both protocols: sign in, then redirect with the code.
@@ -151,7 +159,7 @@ async fn finish(
     state: &AppState,
     meta: &RequestMeta,
     provider: &guildhall_entities::sso_provider::Model,
-    login: &guildhall_entities::sso_login::Model,
+    back: Back<'_>,
     method: SsoKind,
     asserted: signin::Asserted,
 ) -> Response {
@@ -160,7 +168,7 @@ async fn finish(
             .status(StatusCode::SEE_OTHER)
             .header(
                 header::LOCATION,
-                login::redirect_with_code(&login.return_to, &finished.code, login.client_state.as_deref()),
+                login::redirect_with_code(back.return_to, &finished.code, back.client_state),
             )
             .header(header::CACHE_CONTROL, "no-store")
             .finish(),
@@ -237,13 +245,36 @@ pub struct AcsForm {
     relay_state: Option<String>,
 }
 
-/// Keeps the form type used until the SAML half lands.
-pub fn _acs_form_fields(form: &AcsForm) -> (Option<&str>, Option<&str>) {
-    (form.saml_response.as_deref(), form.relay_state.as_deref())
-}
-
 /// `POST /api/v1/auth/sso/saml/acs` (HTTP-POST binding).
 #[handler]
-pub async fn saml_acs(req: &Request, _state: Data<&AppState>, _form: Form<AcsForm>) -> Response {
-    refusal(req, &Rejection::new(Reason::InvalidRequest, "SAML sign-in is not wired yet"))
+pub async fn saml_acs(req: &Request, state: Data<&AppState>, form: poem::Result<Form<AcsForm>>) -> Response {
+    let meta = req.extensions().get::<RequestMeta>().cloned().unwrap_or_default();
+    let Ok(Form(form)) = form else {
+        return refusal(
+            req,
+            &Rejection::new(Reason::InvalidRequest, "expected an HTML form post (SAMLResponse, RelayState)"),
+        );
+    };
+    let Some(saml_response) = form.saml_response.as_deref().filter(|r| !r.is_empty()) else {
+        return refusal(req, &Rejection::new(Reason::InvalidRequest, "the post carries no SAMLResponse"));
+    };
+    let verified = match saml_flow::accept(&state, saml_response, form.relay_state.as_deref()).await {
+        Ok(verified) => verified,
+        Err((rejection, provider, who)) => {
+            if let Some(provider) = provider {
+                signin::record_failure(&state, &meta, &provider, SsoKind::Saml, &rejection, who.as_ref())
+                    .await;
+            }
+            return refusal(req, &rejection);
+        }
+    };
+    let default_return = login::return_to(&state, None);
+    let back = match &verified.login {
+        Some(login) => Back { return_to: &login.return_to, client_state: login.client_state.as_deref() },
+        None => match &default_return {
+            Ok(return_to) => Back { return_to, client_state: None },
+            Err(e) => return problem(req, e),
+        },
+    };
+    finish(req, &state, &meta, &verified.provider, back, SsoKind::Saml, verified.asserted.clone()).await
 }

@@ -211,29 +211,40 @@ fn unavailable(rejection: &Rejection) -> ApiError {
     )
 }
 
-/// The pending sign-in `login_state` names, claimed for this one callback: it must exist, not
-/// have expired, have been started in this browser (when `browser` is checked) and not have been
-/// finished before.
+/// The pending sign-in `login_state` names, claimed for this one callback: see [`claim_row`].
 pub async fn claim(
     state: &AppState,
     login_state: &str,
     browser: Option<Option<&str>>,
 ) -> Result<(sso_login::Model, sso_provider::Model), (Rejection, Option<Box<sso_provider::Model>>)> {
-    let now = state.clock.now();
-    let internal =
-        |e: sea_orm::DbErr| (Rejection::new(Reason::InvalidRequest, format!("database: {e}")), None);
     let login = sso_login::Entity::find()
         .filter(sso_login::Column::StateHash.eq(digest_hex(login_state)))
         .one(&state.db)
         .await
-        .map_err(internal)?
+        .map_err(database)?
         .ok_or_else(|| {
             (Rejection::new(Reason::UnknownLogin, "no sign-in was started with this state"), None)
         })?;
+    claim_row(state, login, browser).await
+}
+
+fn database(e: sea_orm::DbErr) -> (Rejection, Option<Box<sso_provider::Model>>) {
+    (Rejection::new(Reason::InvalidRequest, format!("database: {e}")), None)
+}
+
+/// Claims `login` for this one answer: it must not have expired, must have been started in
+/// this browser (when `browser` is checked: `Some(cookie)`) and must not have been finished
+/// before; its provider must still be enabled.
+pub async fn claim_row(
+    state: &AppState,
+    login: sso_login::Model,
+    browser: Option<Option<&str>>,
+) -> Result<(sso_login::Model, sso_provider::Model), (Rejection, Option<Box<sso_provider::Model>>)> {
+    let now = state.clock.now();
     let provider = sso_provider::Entity::find_by_id(login.provider_id)
         .one(&state.db)
         .await
-        .map_err(internal)?
+        .map_err(database)?
         .ok_or_else(|| (Rejection::new(Reason::ProviderDisabled, "the provider was removed"), None))?;
     let refuse =
         |reason, detail: &str| Err((Rejection::new(reason, detail), Some(Box::new(provider.clone()))));
@@ -257,7 +268,7 @@ pub async fn claim(
         .filter(sso_login::Column::FinishedAt.is_null())
         .exec(&state.writer)
         .await
-        .map_err(internal)?;
+        .map_err(database)?;
     if finished.rows_affected != 1 {
         return refuse(Reason::LoginReplayed, "this sign-in was already finished");
     }

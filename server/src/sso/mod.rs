@@ -18,6 +18,7 @@ pub mod oidc_flow;
 pub mod reason;
 pub mod refresh;
 pub mod saml;
+pub mod saml_flow;
 pub mod saml_request;
 pub mod saml_response;
 pub mod service;
