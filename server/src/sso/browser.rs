@@ -13,6 +13,7 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::{
+    escape,
     login::{self, BROWSER_COOKIE, Start},
     oidc_flow,
     reason::{Reason, Rejection},
@@ -185,10 +186,6 @@ fn wants_html(req: &Request) -> bool {
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|accept| accept.contains("text/html"))
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// A refused sign-in: 403 for what the IdP or the org's rules refused, 400 for a malformed or

@@ -53,3 +53,12 @@ fn setting(field: String, value: Option<String>) -> Result<Option<String>, crate
     }
     Ok(Some(value))
 }
+
+/// `text` escaped for XML (and HTML) text and attribute values.
+pub fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&apos;")
+}

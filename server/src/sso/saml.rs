@@ -6,6 +6,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::escape;
 use super::types::{CertificateInfo, SamlInput};
 use crate::{error::ApiError, outbound::Outbound};
 
@@ -268,14 +269,6 @@ pub fn sp_metadata(entity_id: &str, acs_url: &str, name_id_format: &str) -> Stri
         acs = escape(acs_url),
         format = escape(format),
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::io::Write;
 use base64::Engine;
 use chrono::{DateTime, SecondsFormat, Utc};
 
+use super::escape;
 use crate::error::ApiError;
 
 const PROTOCOL_NS: &str = "urn:oasis:names:tc:SAML:2.0:protocol";
@@ -76,14 +77,6 @@ fn authn_request_xml(
         issuer = escape(sp_entity_id),
         format = escape(name_id_format_uri),
     )
-}
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&apos;")
 }
 
 #[cfg(test)]

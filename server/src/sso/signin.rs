@@ -356,7 +356,7 @@ pub async fn record_failure(
 }
 
 fn code_hash(code: &str) -> String {
-    crypto::digest(code).iter().map(|b| format!("{b:02x}")).collect()
+    super::login::digest_hex(code)
 }
 
 fn invalid_code() -> ApiError {
