@@ -71,7 +71,22 @@ impl SamlIdp {
 
     /// The base64 `SAMLResponse` form value for `spec`, signed with this IdP's key.
     pub fn response(&self, spec: &ResponseSpec) -> String {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sso/saml_idp.py");
+        run_script(&self.request(spec))
+    }
+
+    /// `n` responses for `spec` in one run of the script (Python's start-up paid once), each with
+    /// fresh Response and Assertion IDs, so each can be spent once at the ACS.
+    pub fn responses(&self, spec: &ResponseSpec, n: usize) -> Vec<String> {
+        let mut request = self.request(spec);
+        request["count"] = json!(n);
+        let out = run_script(&request);
+        let responses: Vec<String> = out.lines().map(str::to_string).collect();
+        assert_eq!(responses.len(), n, "saml_idp.py printed {} responses, not {n}", responses.len());
+        responses
+    }
+
+    /// The JSON request `saml_idp.py` reads for `spec`.
+    fn request(&self, spec: &ResponseSpec) -> Value {
         let attributes: Map<String, Value> =
             spec.attributes.iter().map(|(name, values)| (name.clone(), json!(values))).collect();
         let mut request = json!({
@@ -97,27 +112,28 @@ impl SamlIdp {
         if let Some(issuer) = &spec.response_issuer {
             request["response_issuer"] = json!(issuer);
         }
-        let mut child = Command::new("python3")
-            .arg(script)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("python3 is needed for the SAML tests");
-        child
-            .stdin
-            .take()
-            .expect("stdin")
-            .write_all(request.to_string().as_bytes())
-            .expect("write the request");
-        let out = child.wait_with_output().expect("saml_idp.py ran");
-        assert!(
-            out.status.success(),
-            "saml_idp.py failed (install signxml and lxml: `python3 -m pip install signxml lxml`): {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("base64 output")
+        request
     }
+}
+
+/// Runs `saml_idp.py` on `request` and returns what it printed.
+fn run_script(request: &Value) -> String {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/sso/saml_idp.py");
+    let mut child = Command::new("python3")
+        .arg(script)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 is needed for the SAML tests");
+    child.stdin.take().expect("stdin").write_all(request.to_string().as_bytes()).expect("write the request");
+    let out = child.wait_with_output().expect("saml_idp.py ran");
+    assert!(
+        out.status.success(),
+        "saml_idp.py failed (install signxml and lxml: `python3 -m pip install signxml lxml`): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("base64 output")
 }
 
 fn rand_serial() -> u32 {

@@ -9,7 +9,9 @@ Request fields: key_pem, cert_pem, issuer, response_issuer (default issuer), aud
 destination (default recipient; null leaves it out), in_response_to (null: none), name_id,
 name_id_format, attributes {name: [values]}, issue_instant / not_before / not_on_or_after /
 subject_not_on_or_after (unix seconds), status (default Success), sign ("assertion" | "response" |
-"both" | "none"), signature_algorithm / digest_algorithm (URIs), attack (null: none).
+"both" | "none"), signature_algorithm / digest_algorithm (URIs), attack (null: none), count (null:
+one response, printed without a newline; N: N responses, one a line, each with fresh Response and
+Assertion IDs, for a load bench that spends each assertion once).
 """
 
 import base64
@@ -253,16 +255,8 @@ def apply_attack(attack, response, assertion):
     return None
 
 
-def main():
-    req = json.load(sys.stdin)
-    attack = req.get("attack")
-    key_pem, cert_pem = req["key_pem"], req["cert_pem"]
-    if attack == "other_key":
-        key_pem, cert_pem = throwaway_key()
-    what = req.get("sign", "assertion")
-    if what not in ("assertion", "response", "both", "none"):
-        raise SystemExit("sign must be assertion, response, both or none")
-
+def signed_response(req, attack, key_pem, cert_pem, what):
+    """The base64 of one signed response (fresh IDs each time)."""
     assertion = build_assertion(req)
     if what in ("assertion", "both"):
         assertion = sign(assertion, req, key_pem, cert_pem)
@@ -278,7 +272,26 @@ def main():
         xml = xml.replace(">%s<" % name_id, ">&xxe;<", 1)
         xml = '<!DOCTYPE saml2p:Response [<!ENTITY xxe SYSTEM "file:///etc/hostname">]>' + xml
     xml = '<?xml version="1.0" encoding="UTF-8"?>' + xml
-    sys.stdout.write(base64.b64encode(xml.encode("utf-8")).decode("ascii"))
+    return base64.b64encode(xml.encode("utf-8")).decode("ascii")
+
+
+def main():
+    req = json.load(sys.stdin)
+    attack = req.get("attack")
+    key_pem, cert_pem = req["key_pem"], req["cert_pem"]
+    if attack == "other_key":
+        key_pem, cert_pem = throwaway_key()
+    what = req.get("sign", "assertion")
+    if what not in ("assertion", "response", "both", "none"):
+        raise SystemExit("sign must be assertion, response, both or none")
+    count = req.get("count")
+    if count is None:
+        sys.stdout.write(signed_response(req, attack, key_pem, cert_pem, what))
+        return
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise SystemExit("count must be a non-negative integer")
+    for _ in range(count):
+        sys.stdout.write(signed_response(req, attack, key_pem, cert_pem, what) + "\n")
 
 
 if __name__ == "__main__":

@@ -22,6 +22,14 @@
 //!     --database-url postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //!
+//! `sso` mode signs in through an OIDC issuer and a SAML IdP (see `bench/sso.rs`): sign-ins/s,
+//! latency and server CPU per sign-in, beside the bare cost of one signature verification.
+//!
+//! ```text
+//! cargo run --release -p guildhall-tests --bin bench -- sso --signins 500 --concurrency 16 \
+//!     --database-url postgres://postgres@127.0.0.1:5432/postgres
+//! ```
+//!
 //! `GUILDHALL_BENCH_DATABASE_URL` is the default for `--database-url`. The server binary is
 //! taken from the bench's own directory and built with cargo when it is missing. Each
 //! PostgreSQL run works in a fresh `bench_<uuid>` schema, dropped afterwards with `psql`.
@@ -46,6 +54,8 @@ use serde_json::{Value, json};
 // Not `src/bin/scim.rs`: cargo would take a file there for a binary of its own.
 #[path = "bench/scim.rs"]
 mod scim;
+#[path = "bench/sso.rs"]
+mod sso;
 #[path = "bench/webhooks.rs"]
 mod webhooks;
 
@@ -76,6 +86,8 @@ enum Mode {
     Scim(scim::ScimArgs),
     /// Webhook delivery: deliveries/s, change-to-receipt latency, and what the outbox costs creates.
     Webhooks(webhooks::WebhooksArgs),
+    /// SSO sign-ins: OIDC and IdP-initiated SAML sign-ins/s, latency and server CPU per sign-in.
+    Sso(sso::SsoArgs),
 }
 
 #[derive(Args)]
@@ -108,6 +120,7 @@ async fn run() -> Result<()> {
         Mode::Auth(args) => run_auth(args).await,
         Mode::Scim(args) => scim::run(args).await,
         Mode::Webhooks(args) => webhooks::run(args).await,
+        Mode::Sso(args) => sso::run(args).await,
     }
 }
 
