@@ -253,6 +253,20 @@ async fn an_idp_never_signs_anyone_in_outside_the_orgs_verified_domains() {
 }
 
 #[tokio::test]
+async fn an_orgs_idp_cannot_sign_in_as_the_instance_admin() {
+    // The instance admin's address is in the org's verified domain; its IdP still never speaks
+    // for that account (instance-wide power must not follow one org's IdP).
+    let w = world(json!({ "sso_required": true })).await;
+    let hop = w.sign_in(IdpUser::new("okta|impostor", "owner@example.com")).await;
+    assert_eq!(hop.reason(), "account_not_eligible", "{}", hop.text);
+    assert_eq!(hop.body["code"], "SSO_ACCOUNT_NOT_ELIGIBLE");
+    // Nor can the org lock its instance admin out of password sign-in by requiring SSO.
+    w.server.login("owner@example.com", guildhall_tests::PASSWORD).await.expect(200);
+    let failed = w.activity(true).await;
+    assert_eq!(failed[0]["details"]["reason"], "account_not_eligible");
+}
+
+#[tokio::test]
 async fn a_provider_of_org_a_never_signs_anyone_into_org_b() {
     let w = world(json!({})).await;
     // Org B verifies its own domain; org A's provider asserts an address there.

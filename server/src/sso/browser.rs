@@ -19,7 +19,7 @@ use super::{
     reason::{Reason, Rejection},
     saml_flow,
     service::Settings,
-    signin::{self, Failure},
+    signin::{self, Failure, Stopped},
     types::SsoKind,
 };
 use crate::{AppState, error::ApiError, http::RequestMeta};
@@ -105,12 +105,7 @@ pub async fn oidc_callback(req: &Request, state: Data<&AppState>, params: Query<
     let browser = cookie(req, BROWSER_COOKIE);
     let (login, provider) = match login::claim(&state, login_state, Some(browser.as_deref())).await {
         Ok(found) => found,
-        Err((rejection, provider)) => {
-            if let Some(provider) = provider {
-                signin::record_failure(&state, &meta, &provider, SsoKind::Oidc, &rejection, None).await;
-            }
-            return refusal(req, &rejection);
-        }
+        Err(stopped) => return stop(req, &state, &meta, SsoKind::Oidc, stopped).await,
     };
     let fail = async |rejection: Rejection, who: Option<signin::Asserted>| {
         signin::record_failure(&state, &meta, &provider, SsoKind::Oidc, &rejection, who.as_ref()).await;
@@ -173,11 +168,35 @@ async fn finish(
             )
             .header(header::CACHE_CONTROL, "no-store")
             .finish(),
-        Err(Failure::Refused(rejection)) => {
-            signin::record_failure(state, meta, provider, method, &rejection, Some(&asserted)).await;
+        Err(failure) => {
+            let stopped = Stopped {
+                failure,
+                provider: Some(Box::new(provider.clone())),
+                who: Some(Box::new(asserted)),
+            };
+            stop(req, state, meta, method, stopped).await
+        }
+    }
+}
+
+/// A sign-in that stopped: a refusal is audited in the provider's org (when known) and shown
+/// with its reason; a server failure is a 500 problem.
+async fn stop(
+    req: &Request,
+    state: &AppState,
+    meta: &RequestMeta,
+    method: SsoKind,
+    stopped: Stopped,
+) -> Response {
+    match stopped.failure {
+        Failure::Refused(rejection) => {
+            if let Some(provider) = &stopped.provider {
+                signin::record_failure(state, meta, provider, method, &rejection, stopped.who.as_deref())
+                    .await;
+            }
             refusal(req, &rejection)
         }
-        Err(Failure::Error(e)) => problem(req, &e),
+        Failure::Error(e) => problem(req, &e),
     }
 }
 
@@ -257,13 +276,7 @@ pub async fn saml_acs(req: &Request, state: Data<&AppState>, form: poem::Result<
     };
     let verified = match saml_flow::accept(&state, saml_response, form.relay_state.as_deref()).await {
         Ok(verified) => verified,
-        Err((rejection, provider, who)) => {
-            if let Some(provider) = provider {
-                signin::record_failure(&state, &meta, &provider, SsoKind::Saml, &rejection, who.as_ref())
-                    .await;
-            }
-            return refusal(req, &rejection);
-        }
+        Err(stopped) => return stop(req, &state, &meta, SsoKind::Saml, stopped).await,
     };
     let default_return = login::return_to(&state, None);
     let back = match &verified.login {

@@ -12,7 +12,7 @@ use super::{
     oidc_flow,
     reason::{Reason, Rejection},
     service::Settings,
-    signin,
+    signin::{self, Stopped},
 };
 use crate::{
     AppState, crypto,
@@ -216,20 +216,21 @@ pub async fn claim(
     state: &AppState,
     login_state: &str,
     browser: Option<Option<&str>>,
-) -> Result<(sso_login::Model, sso_provider::Model), (Rejection, Option<Box<sso_provider::Model>>)> {
-    let login = sso_login::Entity::find()
-        .filter(sso_login::Column::StateHash.eq(digest_hex(login_state)))
-        .one(&state.db)
-        .await
-        .map_err(database)?
-        .ok_or_else(|| {
-            (Rejection::new(Reason::UnknownLogin, "no sign-in was started with this state"), None)
-        })?;
+) -> Result<(sso_login::Model, sso_provider::Model), Stopped> {
+    let unknown = || {
+        Stopped::refused(Rejection::new(Reason::UnknownLogin, "no sign-in was started with this state"), None)
+    };
+    let login = pending(state, login_state).await?.ok_or_else(unknown)?;
     claim_row(state, login, browser).await
 }
 
-fn database(e: sea_orm::DbErr) -> (Rejection, Option<Box<sso_provider::Model>>) {
-    (Rejection::new(Reason::InvalidRequest, format!("database: {e}")), None)
+/// The sign-in `login_state` names, if any (not claimed).
+pub async fn pending(state: &AppState, login_state: &str) -> Result<Option<sso_login::Model>, Stopped> {
+    sso_login::Entity::find()
+        .filter(sso_login::Column::StateHash.eq(digest_hex(login_state)))
+        .one(&state.db)
+        .await
+        .map_err(Stopped::error)
 }
 
 /// Claims `login` for this one answer: it must not have expired, must have been started in
@@ -239,15 +240,17 @@ pub async fn claim_row(
     state: &AppState,
     login: sso_login::Model,
     browser: Option<Option<&str>>,
-) -> Result<(sso_login::Model, sso_provider::Model), (Rejection, Option<Box<sso_provider::Model>>)> {
+) -> Result<(sso_login::Model, sso_provider::Model), Stopped> {
     let now = state.clock.now();
     let provider = sso_provider::Entity::find_by_id(login.provider_id)
         .one(&state.db)
         .await
-        .map_err(database)?
-        .ok_or_else(|| (Rejection::new(Reason::ProviderDisabled, "the provider was removed"), None))?;
+        .map_err(Stopped::error)?
+        .ok_or_else(|| {
+            Stopped::refused(Rejection::new(Reason::ProviderDisabled, "the provider was removed"), None)
+        })?;
     let refuse =
-        |reason, detail: &str| Err((Rejection::new(reason, detail), Some(Box::new(provider.clone()))));
+        |reason, detail: &str| Err(Stopped::refused(Rejection::new(reason, detail), Some(&provider)));
     if login.expires_at <= now {
         return refuse(Reason::UnknownLogin, "the sign-in took too long; start again");
     }
@@ -268,7 +271,7 @@ pub async fn claim_row(
         .filter(sso_login::Column::FinishedAt.is_null())
         .exec(&state.writer)
         .await
-        .map_err(database)?;
+        .map_err(Stopped::error)?;
     if finished.rows_affected != 1 {
         return refuse(Reason::LoginReplayed, "this sign-in was already finished");
     }

@@ -71,6 +71,9 @@ pub enum Reason {
     AccountDisabled,
     /// The provider is disabled, or was deleted meanwhile.
     ProviderDisabled,
+    /// The account never signs in through an org's IdP: an instance admin (whose power reaches
+    /// beyond any org) or a service account.
+    AccountNotEligible,
 }
 
 impl Reason {
@@ -105,6 +108,7 @@ impl Reason {
             Self::OrgFull => "org_full",
             Self::AccountDisabled => "account_disabled",
             Self::ProviderDisabled => "provider_disabled",
+            Self::AccountNotEligible => "account_not_eligible",
         }
     }
 }

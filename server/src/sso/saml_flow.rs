@@ -14,7 +14,7 @@ use super::{
     reason::{Reason, Rejection},
     saml_response::{self, Expectations},
     service::Settings,
-    signin::Asserted,
+    signin::{Asserted, Stopped},
 };
 use crate::AppState;
 
@@ -26,12 +26,8 @@ pub struct Verified {
     pub asserted: Asserted,
 }
 
-/// A refusal, with the provider when it is known (so the org can audit it) and who the
-/// assertion named once it verified.
-pub type Refused = (Rejection, Option<Box<sso_provider::Model>>, Option<Asserted>);
-
-fn bare(rejection: Rejection) -> Refused {
-    (rejection, None, None)
+fn bare(rejection: Rejection) -> Stopped {
+    Stopped::refused(rejection, None)
 }
 
 /// The provider an audience names: our entity id for it is its metadata URL.
@@ -45,29 +41,17 @@ pub async fn accept(
     state: &AppState,
     saml_response: &str,
     relay_state: Option<&str>,
-) -> Result<Verified, Refused> {
-    let db_error = |e: sea_orm::DbErr| bare(Rejection::new(Reason::InvalidRequest, format!("database: {e}")));
-
+) -> Result<Verified, Stopped> {
     // SP-initiated: the pending sign-in named by RelayState (or, if the IdP dropped it, by
     // InResponseTo); it is claimed at once, so a response is accepted for it at most once.
     let mut pending = None;
-    if let Some(relay) = relay_state.filter(|r| !r.is_empty() && r.len() <= 512) {
-        let hash = login::digest_hex(relay);
-        if sso_login::Entity::find()
-            .filter(sso_login::Column::StateHash.eq(hash))
-            .one(&state.db)
-            .await
-            .map_err(db_error)?
-            .is_some()
-        {
-            pending = Some(login::claim(state, relay, None).await.map_err(|(r, p)| (r, p, None))?);
-        }
+    if let Some(relay) = relay_state.filter(|r| !r.is_empty() && r.len() <= 512)
+        && let Some(found) = login::pending(state, relay).await?
+    {
+        pending = Some(login::claim_row(state, found, None).await?);
     }
     // Once the provider is known, a document that does not parse is refused in its org's name.
-    let in_org = |r: Rejection| match &pending {
-        Some((_, provider)) => (r, Some(Box::new(provider.clone())), None),
-        None => bare(r),
-    };
+    let in_org = |r: Rejection| Stopped::refused(r, pending.as_ref().map(|(_, provider)| provider));
     let xml = saml_response::decode_post(saml_response).map_err(in_org)?;
     let peek = saml_response::peek(&xml).map_err(in_org)?;
     if pending.is_none()
@@ -77,11 +61,9 @@ pub async fn accept(
             .filter(sso_login::Column::SamlRequestId.eq(request_id))
             .one(&state.db)
             .await
-            .map_err(db_error)?;
+            .map_err(Stopped::error)?;
         match found {
-            Some(found) => {
-                pending = Some(login::claim_row(state, found, None).await.map_err(|(r, p)| (r, p, None))?);
-            }
+            Some(found) => pending = Some(login::claim_row(state, found, None).await?),
             None => {
                 return Err(bare(Rejection::new(
                     Reason::UnknownLogin,
@@ -102,12 +84,12 @@ pub async fn accept(
             let provider = sso_provider::Entity::find_by_id(id)
                 .one(&state.db)
                 .await
-                .map_err(db_error)?
+                .map_err(Stopped::error)?
                 .ok_or_else(|| bare(Rejection::new(Reason::ProviderDisabled, "no such provider")))?;
             (None, provider)
         }
     };
-    let known = |r: Rejection| (r, Some(Box::new(provider.clone())), None);
+    let known = |r: Rejection| Stopped::refused(r, Some(&provider));
     if !provider.enabled {
         return Err(known(Rejection::new(Reason::ProviderDisabled, "the provider is disabled")));
     }
@@ -140,7 +122,7 @@ pub async fn accept(
         email: verified.email.clone(),
         groups: verified.groups.clone(),
     };
-    let with_who = |r: Rejection| (r, Some(Box::new(provider.clone())), Some(asserted.clone()));
+    let with_who = |r: Rejection| Stopped::refused(r, Some(&provider)).naming(&asserted);
     match (&login, verified.in_response_to.as_deref()) {
         (Some(login), answered) if answered != login.saml_request_id.as_deref() => {
             return Err(with_who(Rejection::new(
@@ -169,7 +151,7 @@ pub async fn accept(
     )
     .exec_without_returning(&state.writer)
     .await
-    .map_err(|e| with_who(Rejection::new(Reason::InvalidRequest, format!("database: {e}"))))?;
+    .map_err(Stopped::error)?;
     if remembered == 0 {
         return Err(with_who(Rejection::new(
             Reason::AssertionReplayed,

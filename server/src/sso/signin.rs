@@ -57,7 +57,7 @@ pub struct Asserted {
 #[derive(Debug)]
 pub enum Failure {
     Refused(Rejection),
-    Error(ApiError),
+    Error(Box<ApiError>),
 }
 
 impl From<Rejection> for Failure {
@@ -68,13 +68,43 @@ impl From<Rejection> for Failure {
 
 impl From<ApiError> for Failure {
     fn from(e: ApiError) -> Self {
-        Self::Error(e)
+        Self::Error(Box::new(e))
     }
 }
 
 impl From<sea_orm::DbErr> for Failure {
     fn from(e: sea_orm::DbErr) -> Self {
-        Self::Error(e.into())
+        Self::Error(Box::new(e.into()))
+    }
+}
+
+/// A sign-in that stopped before its end: why, the provider to audit it under when known, and
+/// who the IdP named once that was verified.
+#[derive(Debug)]
+pub struct Stopped {
+    pub failure: Failure,
+    pub provider: Option<Box<sso_provider::Model>>,
+    pub who: Option<Box<Asserted>>,
+}
+
+impl Stopped {
+    /// Refused for `rejection`, in `provider`'s name when known.
+    pub fn refused(rejection: Rejection, provider: Option<&sso_provider::Model>) -> Self {
+        Self {
+            failure: Failure::Refused(rejection),
+            provider: provider.map(|p| Box::new(p.clone())),
+            who: None,
+        }
+    }
+
+    /// The server failed (a database error): a 500, not a refusal.
+    pub fn error(err: impl Into<ApiError>) -> Self {
+        Self { failure: Failure::Error(Box::new(err.into())), provider: None, who: None }
+    }
+
+    pub fn naming(mut self, who: &Asserted) -> Self {
+        self.who = Some(Box::new(who.clone()));
+        self
     }
 }
 
@@ -175,6 +205,14 @@ pub async fn complete(
     };
     if UserStatus::parse(&account.status) != Some(UserStatus::Active) {
         return Err(refused(Reason::AccountDisabled, "the account is disabled or waits for approval"));
+    }
+    // An org's IdP speaks for the org's people, never for the instance's administrators: that
+    // would hand instance-wide power to whoever runs one org's IdP.
+    if account.is_instance_admin || account.kind != users::service::KIND_HUMAN {
+        return Err(refused(
+            Reason::AccountNotEligible,
+            "instance admins and service accounts sign in with their own credentials, not through an org's IdP",
+        ));
     }
     let scope = origin.as_actor(Actor::User(account.id)).in_org(OrgId::stored(org.id));
     let groups: Vec<&str> = asserted.groups.iter().take(MAX_GROUPS).map(String::as_str).collect();
@@ -287,8 +325,9 @@ async fn is_member<C: ConnectionTrait>(
 fn refusal(err: ApiError) -> Failure {
     match err.code() {
         "MAX_USERS_REACHED" => refused(Reason::OrgFull, err.to_string()),
+        "EMAIL_TAKEN" => refused(Reason::AccountNotEligible, err.to_string()),
         _ if provisioning::is_refusal(&err) => refused(Reason::DomainNotVerified, err.to_string()),
-        _ => Failure::Error(err),
+        _ => Failure::Error(Box::new(err)),
     }
 }
 
@@ -399,6 +438,10 @@ pub async fn required_for<C: ConnectionTrait>(
     db: &C,
     account: &user::Model,
 ) -> Result<Option<sso_provider::Model>, ApiError> {
+    // Instance admins never sign in through an org's IdP, so no org can require it of them.
+    if account.is_instance_admin {
+        return Ok(None);
+    }
     let orgs: Vec<Uuid> = membership::Entity::find()
         .filter(membership::Column::UserId.eq(account.id))
         .all(db)
