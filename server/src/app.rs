@@ -241,6 +241,9 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
         outbound,
         commits,
         sso_checks: Arc::default(),
+        sso_failure_audits: Arc::new(crate::sso::check::Limiter::per_minute(
+            crate::sso::signin::FAILURE_AUDITS_PER_MINUTE,
+        )),
         sso_discovery: Arc::default(),
         writer,
         db: database,

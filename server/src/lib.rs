@@ -71,6 +71,9 @@ pub struct AppState {
     pub outbound: outbound::Outbound,
     /// How often each SSO provider may be tested against its IdP.
     pub sso_checks: Arc<sso::check::Limiter>,
+    /// Refused SSO sign-ins audited per provider and minute (the rest are only logged), so
+    /// unauthenticated posts cannot flood an org's audit chain.
+    pub sso_failure_audits: Arc<sso::check::Limiter>,
     /// OIDC discovery documents and key sets, per provider, for a few minutes.
     pub sso_discovery: Arc<sso::oidc_flow::DiscoveryCache>,
 }

@@ -302,3 +302,20 @@ async fn a_saml_idp_speaks_only_for_its_orgs_verified_domains_and_its_own_provid
     let hop = w.post(&mut browser, &own, None).await;
     assert_eq!(hop.reason(), "domain_not_verified", "{}", hop.text);
 }
+
+#[tokio::test]
+async fn unauthenticated_refusals_cannot_flood_an_orgs_audit_log() {
+    // Anyone can post a response naming a provider; each refusal is answered, but the org's
+    // audit chain takes at most a minute's budget of them.
+    let w = world(json!({})).await;
+    let unsolicited = w.idp.response(&w.spec());
+    let mut browser = Browser::new();
+    for _ in 0..70 {
+        assert_eq!(w.post(&mut browser, &unsolicited, None).await.reason(), "idp_initiated_not_allowed");
+    }
+    let failed = w.owner.get(&format!("/api/v1/orgs/{}/sso/activity?failed=true&limit=200", w.org)).await;
+    assert_eq!(failed.expect(200)["data"].as_array().unwrap().len(), 60);
+    // The audit chain still verifies.
+    let verified = w.owner.get(&format!("/api/v1/orgs/{}/audit-logs/verify", w.org)).await;
+    assert_eq!(verified.expect(200)["valid"], true, "{}", verified.text);
+}

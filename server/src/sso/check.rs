@@ -73,17 +73,27 @@ impl CheckResult {
     }
 }
 
-/// Keeps people from turning the check into a way of making the server fetch URLs in a loop.
+/// A per-provider budget of events a minute (on this node). The default keeps people from
+/// turning the check into a way of making the server fetch URLs in a loop.
 pub struct Limiter(DefaultKeyedRateLimiter<Uuid>);
 
 impl Default for Limiter {
     fn default() -> Self {
-        let per_minute = NonZeroU32::new(CHECKS_PER_MINUTE).unwrap_or(NonZeroU32::MIN);
-        Self(RateLimiter::keyed(Quota::per_minute(per_minute)))
+        Self::per_minute(CHECKS_PER_MINUTE)
     }
 }
 
 impl Limiter {
+    pub fn per_minute(events: u32) -> Self {
+        let per_minute = NonZeroU32::new(events).unwrap_or(NonZeroU32::MIN);
+        Self(RateLimiter::keyed(Quota::per_minute(per_minute)))
+    }
+
+    /// Whether `provider` has budget left (and spends one).
+    pub fn allows(&self, provider: Uuid) -> bool {
+        self.0.check_key(&provider).is_ok()
+    }
+
     pub fn admit(&self, provider: Uuid) -> Result<(), ApiError> {
         self.0.check_key(&provider).map_err(|_| {
             ApiError::rate_limited(

@@ -40,6 +40,8 @@ use crate::{
 
 /// How long the application has to exchange a code.
 const CODE_TTL_SECONDS: i64 = 60;
+/// Refused sign-ins audited per provider and minute; beyond that they are only logged.
+pub const FAILURE_AUDITS_PER_MINUTE: u32 = 60;
 /// The most groups taken from one sign-in.
 const MAX_GROUPS: usize = 1000;
 
@@ -363,8 +365,10 @@ async fn apply_mapped_role(
     Ok(target.to_string())
 }
 
-/// Audits a refused sign-in in the provider's org (`sso.login_failed`). A failure to audit is
-/// logged, never shown instead of the refusal.
+/// Audits a refused sign-in in the provider's org (`sso.login_failed`), at most
+/// [`FAILURE_AUDITS_PER_MINUTE`] per provider and minute: refusals need no credentials, so
+/// beyond that budget they are only logged. A failure to audit is logged, never shown instead of
+/// the refusal.
 pub async fn record_failure(
     state: &AppState,
     meta: &RequestMeta,
@@ -373,6 +377,14 @@ pub async fn record_failure(
     rejection: &Rejection,
     who: Option<&Asserted>,
 ) {
+    if !state.sso_failure_audits.allows(provider.id) {
+        tracing::warn!(
+            provider_id = %provider.id,
+            reason = rejection.reason.as_str(),
+            "refused SSO sign-in not audited: the provider's audit budget for this minute is spent"
+        );
+        return;
+    }
     let origin = Origin::new(Actor::Anonymous, meta.clone(), state.clock.clone());
     let scope = origin.in_org(OrgId::stored(provider.org_id));
     let failed = SsoLoginFailed {
