@@ -20,6 +20,11 @@ pub struct Model {
     pub client_secret: Option<Vec<u8>>,
     /// When the metadata URL of a SAML provider was last fetched.
     pub metadata_refreshed_at: Option<DateTimeUtc>,
+    /// A SAML provider's SP private key (PKCS#8 DER), sealed with the master key: it signs our
+    /// AuthnRequests and decrypts encrypted assertions.
+    pub sp_key: Option<Vec<u8>>,
+    /// The self-signed certificate of that key (PEM), published in our SP metadata.
+    pub sp_certificate: Option<String>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

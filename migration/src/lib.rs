@@ -22,6 +22,7 @@ mod m20261203_000015_create_events;
 mod m20261203_000016_create_webhooks;
 mod m20261203_000017_create_sso_providers;
 mod m20261203_000018_sso_sign_in;
+mod m20261203_000019_sso_sp_keys;
 
 pub struct Migrator;
 
@@ -47,6 +48,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000016_create_webhooks::Migration),
             Box::new(m20261203_000017_create_sso_providers::Migration),
             Box::new(m20261203_000018_sso_sign_in::Migration),
+            Box::new(m20261203_000019_sso_sp_keys::Migration),
         ]
     }
 }

@@ -25,6 +25,8 @@ fn expect(certificates: &[String]) -> Expectations<'_> {
         clock_skew: Duration::seconds(120),
         email_attribute: None,
         groups_attribute: None,
+        decryption_key: None,
+        require_encrypted: false,
     }
 }
 

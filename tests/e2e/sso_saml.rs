@@ -319,3 +319,175 @@ async fn unauthenticated_refusals_cannot_flood_an_orgs_audit_log() {
     let verified = w.owner.get(&format!("/api/v1/orgs/{}/audit-logs/verify", w.org)).await;
     assert_eq!(verified.expect(200)["valid"], true, "{}", verified.text);
 }
+
+impl World {
+    /// Our SP certificate for the world's provider, as the admin sees it.
+    async fn sp_certificate(&self, provider: &str) -> String {
+        let view = self.owner.get(&format!("/api/v1/orgs/{}/sso/providers/{provider}", self.org)).await;
+        let view = view.expect(200);
+        assert_eq!(view["saml"]["sp_certificate"]["expired"], false, "{view}");
+        view["saml"]["sp_certificate"]["pem"].as_str().expect("an SP certificate").to_string()
+    }
+}
+
+#[tokio::test]
+async fn an_idp_that_encrypts_assertions_signs_people_in_with_every_allowed_cipher() {
+    let w = world(json!({})).await;
+    let cert = w.sp_certificate(&w.provider).await;
+    // Our metadata publishes that certificate for encryption (and signing).
+    let metadata = w.server.anon().get(&format!("/api/v1/auth/sso/saml/metadata/{}", w.provider)).await;
+    metadata.expect(200);
+    let metadata = metadata.text.clone();
+    let der_b64: String = cert.lines().filter(|l| !l.starts_with("-----")).collect();
+    assert!(metadata.contains(&der_b64), "{metadata}");
+    assert!(metadata.contains(r#"<md:KeyDescriptor use="encryption">"#), "{metadata}");
+    assert!(metadata.contains("AuthnRequestsSigned=\"false\""), "{metadata}");
+
+    for (content, transport, placement, sign) in [
+        ("aes256-cbc", "rsa-oaep-mgf1p", "inline", "assertion"),
+        ("aes128-cbc", "rsa-oaep-mgf1p", "beside", "assertion"),
+        ("aes128-gcm", "rsa-oaep-sha256", "inline", "assertion"),
+        ("aes256-gcm", "rsa-oaep-sha256", "beside", "both"),
+    ] {
+        let spec = w
+            .spec()
+            .sign(sign)
+            .encrypted_to(&cert, content, transport)
+            .encryption("key_placement", json!(placement));
+        let hop = w.sign_in(spec).await;
+        let tokens = w.exchange(&hop).await;
+        assert_eq!(tokens["user"]["email"], "alice@example.com", "{content}/{transport}");
+    }
+    // An encrypted assertion is single-use like any other.
+    let mut pending = w.start().await;
+    let spec =
+        w.spec().encrypted_to(&cert, "aes256-gcm", "rsa-oaep-mgf1p").in_response_to(&pending.request_id);
+    let response = w.idp.response(&spec);
+    w.exchange(&w.post(&mut pending.browser, &response, Some(&pending.relay_state)).await).await;
+    let mut browser = Browser::new();
+    assert_eq!(w.post(&mut browser, &response, None).await.reason(), "login_replayed");
+}
+
+#[tokio::test]
+async fn encrypted_assertions_for_another_key_altered_unsigned_or_weakly_wrapped_are_refused_alike() {
+    let w = world(json!({})).await;
+    let cert = w.sp_certificate(&w.provider).await;
+    // Another provider of the org has its own key: what is encrypted for it never opens here.
+    let other = json!({ "kind": "saml", "name": "Other", "saml": {
+        "idp_entity_id": IDP_ENTITY, "sso_url": "http://127.0.0.1:9/other", "certificates": [w.idp.cert_pem] } });
+    let other = w.owner.post(&format!("/api/v1/orgs/{}/sso/providers", w.org), &other).await;
+    let other = other.expect(201)["id"].as_str().unwrap().to_string();
+    let other_cert = w.sp_certificate(&other).await;
+    assert_ne!(other_cert, cert);
+
+    let cases = [
+        (
+            "for another provider's key",
+            w.spec().encrypted_to(&other_cert, "aes256-cbc", "rsa-oaep-mgf1p"),
+            "decryption_failed",
+        ),
+        (
+            "ciphertext altered (CBC)",
+            w.spec().encrypted_to(&cert, "aes256-cbc", "rsa-oaep-mgf1p").encryption("tamper", json!(true)),
+            "decryption_failed",
+        ),
+        (
+            "ciphertext altered (GCM)",
+            w.spec().encrypted_to(&cert, "aes128-gcm", "rsa-oaep-mgf1p").encryption("tamper", json!(true)),
+            "decryption_failed",
+        ),
+        // Only the response was signed: once decrypted, the assertion is unsigned.
+        (
+            "inner assertion unsigned",
+            w.spec().sign("response").encrypted_to(&cert, "aes256-gcm", "rsa-oaep-mgf1p"),
+            "decryption_failed",
+        ),
+        (
+            "nothing signed",
+            w.spec().sign("none").encrypted_to(&cert, "aes256-gcm", "rsa-oaep-mgf1p"),
+            "decryption_failed",
+        ),
+        (
+            "signed by another key, then encrypted",
+            w.spec().attack("other_key").encrypted_to(&cert, "aes256-gcm", "rsa-oaep-mgf1p"),
+            "decryption_failed",
+        ),
+        (
+            "PKCS#1 v1.5 key transport",
+            w.spec().encrypted_to(&cert, "aes256-cbc", "rsa-1_5"),
+            "unsupported_algorithm",
+        ),
+    ];
+    for (name, spec, reason) in cases {
+        let hop = w.sign_in(spec).await;
+        assert!(hop.status.is_client_error(), "{name}: {} {}", hop.status, hop.text);
+        assert_eq!(hop.reason(), reason, "{name}: {}", hop.text);
+        if reason == "decryption_failed" {
+            // One detail for every failure: the answer tells an attacker nothing more.
+            assert_eq!(
+                hop.body["detail"].as_str().map(|d| d.contains("does not decrypt")),
+                Some(true),
+                "{name}: {}",
+                hop.text
+            );
+        }
+    }
+    let members = w.owner.get(&format!("/api/v1/orgs/{}/members", w.org)).await;
+    assert!(!members.text.contains(FORGED_NAME_ID), "{}", members.text);
+
+    // A provider that requires encryption refuses assertions in the clear.
+    let url = format!("/api/v1/orgs/{}/sso/providers/{}", w.org, w.provider);
+    let body = json!({ "kind": "saml", "name": "Okta", "domains": ["example.com"], "saml": {
+        "idp_entity_id": IDP_ENTITY, "sso_url": "http://127.0.0.1:9/app/sso/saml",
+        "certificates": [w.idp.cert_pem], "require_encrypted_assertions": true } });
+    w.owner.put(&url, &body).await.expect(200);
+    assert_eq!(w.sign_in(w.spec()).await.reason(), "encryption_required");
+    let hop = w.sign_in(w.spec().encrypted_to(&cert, "aes256-gcm", "rsa-oaep-mgf1p")).await;
+    w.exchange(&hop).await;
+    // Replacing the configuration keeps the SP key (the IdP holds our certificate).
+    assert_eq!(w.sp_certificate(&w.provider).await, cert);
+}
+
+#[tokio::test]
+async fn signed_authn_requests_verify_with_the_certificate_our_metadata_publishes() {
+    let w = world(json!({ "sign_authn_requests": true })).await;
+    let metadata = w.server.anon().get(&format!("/api/v1/auth/sso/saml/metadata/{}", w.provider)).await;
+    metadata.expect(200);
+    let metadata = metadata.text.clone();
+    assert!(metadata.contains("AuthnRequestsSigned=\"true\""), "{metadata}");
+    let cert = w.sp_certificate(&w.provider).await;
+    let mut browser = Browser::new();
+    let url = w.server.url(&format!("/api/v1/auth/sso/login?provider_id={}", w.provider));
+    let hop = browser.get(&url).await;
+    assert_eq!(hop.status, 302, "{}", hop.text);
+    // Checked independently (Python's cryptography over the raw query, bindings 3.4.4.1).
+    let checked = guildhall_tests::saml_idp::verify_redirect(hop.location(), &cert);
+    assert_eq!(checked["valid"], true, "{checked}");
+    assert_eq!(checked["sig_alg"], "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256");
+    // Altered on the way, it no longer verifies.
+    let altered = hop.location().replacen("RelayState=", "RelayState=x", 1);
+    assert_eq!(guildhall_tests::saml_idp::verify_redirect(&altered, &cert)["valid"], false);
+    // The whole sign-in still works.
+    let hop = w.sign_in(w.spec()).await;
+    w.exchange(&hop).await;
+
+    // An IdP whose metadata wants signed requests gets them without further configuration.
+    let idp_metadata = format!(
+        r#"<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" xmlns:ds="http://www.w3.org/2000/09/xmldsig#" entityID="https://idp.example.net/meta">
+  <md:IDPSSODescriptor WantAuthnRequestsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="http://127.0.0.1:9/meta/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"#,
+        w.idp.cert_pem.lines().filter(|l| !l.starts_with("-----")).collect::<String>()
+    );
+    let body = json!({ "kind": "saml", "name": "Meta", "saml": { "metadata_xml": idp_metadata } });
+    let created = w.owner.post(&format!("/api/v1/orgs/{}/sso/providers", w.org), &body).await;
+    assert_eq!(created.expect(201)["saml"]["sign_authn_requests"], true);
+    // Unsigned by default otherwise: the world's first provider asked explicitly.
+    let plain = world(json!({})).await;
+    let hop = Browser::new()
+        .get(&plain.server.url(&format!("/api/v1/auth/sso/login?provider_id={}", plain.provider)))
+        .await;
+    assert!(!hop.location().contains("Signature="), "{}", hop.location());
+}

@@ -108,12 +108,20 @@ impl SamlIdp {
             "signature_algorithm": spec.signature_algorithm,
             "digest_algorithm": spec.digest_algorithm,
             "attack": spec.attack,
+            "encrypt": spec.encrypt,
         });
         if let Some(issuer) = &spec.response_issuer {
             request["response_issuer"] = json!(issuer);
         }
         request
     }
+}
+
+/// Checks the signature of an HTTP-Redirect AuthnRequest URL with `cert_pem`, independently
+/// (Python's `cryptography`): `{"valid", "sig_alg", "request_id"}`.
+pub fn verify_redirect(url: &str, cert_pem: &str) -> Value {
+    let out = run_script(&json!({"op": "verify_redirect", "url": url, "cert_pem": cert_pem}));
+    serde_json::from_str(&out).expect("verify_redirect prints JSON")
 }
 
 /// Runs `saml_idp.py` on `request` and returns what it printed.
@@ -168,6 +176,9 @@ pub struct ResponseSpec {
     pub digest_algorithm: Option<String>,
     /// A name from `attacks()`.
     pub attack: Option<String>,
+    /// Encrypt the (signed) assertion: `{"cert_pem", "content", "transport", "key_placement",
+    /// "tamper"}`, see `saml_idp.py`.
+    pub encrypt: Option<Value>,
 }
 
 impl ResponseSpec {
@@ -194,7 +205,23 @@ impl ResponseSpec {
             signature_algorithm: None,
             digest_algorithm: None,
             attack: None,
+            encrypt: None,
         }
+    }
+
+    /// Encrypts the assertion to `cert_pem` (the SP's certificate) with `content` (`aes256-cbc`,
+    /// `aes128-gcm`, ...) and key `transport` (`rsa-oaep-mgf1p`, `rsa-oaep-sha256`, `rsa-1_5`).
+    pub fn encrypted_to(mut self, cert_pem: &str, content: &str, transport: &str) -> Self {
+        self.encrypt = Some(json!({"cert_pem": cert_pem, "content": content, "transport": transport}));
+        self
+    }
+
+    /// Sets one more field of the encryption (`key_placement`, `tamper`).
+    pub fn encryption(mut self, field: &str, value: Value) -> Self {
+        if let Some(encrypt) = self.encrypt.as_mut() {
+            encrypt[field] = value;
+        }
+        self
     }
 
     pub fn sign(mut self, what: &'static str) -> Self {

@@ -11,19 +11,32 @@ name_id_format, attributes {name: [values]}, issue_instant / not_before / not_on
 subject_not_on_or_after (unix seconds), status (default Success), sign ("assertion" | "response" |
 "both" | "none"), signature_algorithm / digest_algorithm (URIs), attack (null: none), count (null:
 one response, printed without a newline; N: N responses, one a line, each with fresh Response and
-Assertion IDs, for a load bench that spends each assertion once).
+Assertion IDs, for a load bench that spends each assertion once), encrypt (null: the assertion in
+the clear; else {"cert_pem": the SP's certificate, "content": "aes128-cbc" | "aes256-cbc" |
+"aes128-gcm" | "aes256-gcm", "transport": "rsa-oaep-mgf1p" | "rsa-oaep-sha256" | "rsa-1_5",
+"key_placement": "inline" | "beside", "tamper": flip a ciphertext byte}). The assertion is signed
+first, then encrypted (XML Encryption, with the `cryptography` package), then the response signed.
+
+With {"op": "verify_redirect", "url": ..., "cert_pem": ...} it instead checks the signature of an
+HTTP-Redirect binding AuthnRequest URL (SAML bindings 3.4.4.1) and prints {"valid", "sig_alg",
+"request_id"}.
 """
 
 import base64
 import copy
 import datetime
 import json
+import os
 import sys
+import urllib.parse
 import uuid
+import zlib
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from signxml import XMLSigner
@@ -34,6 +47,14 @@ SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
 DS = "http://www.w3.org/2000/09/xmldsig#"
 XS = "http://www.w3.org/2001/XMLSchema"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
+XENC = "http://www.w3.org/2001/04/xmlenc#"
+XENC11 = "http://www.w3.org/2009/xmlenc11#"
+CONTENT = {
+    "aes128-cbc": (XENC + "aes128-cbc", 16),
+    "aes256-cbc": (XENC + "aes256-cbc", 32),
+    "aes128-gcm": (XENC11 + "aes128-gcm", 16),
+    "aes256-gcm": (XENC11 + "aes256-gcm", 32),
+}
 FORGED_NAME_ID = "admin@attacker.example"
 
 ATTACKS = {
@@ -255,11 +276,99 @@ def apply_attack(attack, response, assertion):
     return None
 
 
+def cert_der(pem):
+    return x509.load_pem_x509_certificate(pem.encode()).public_bytes(serialization.Encoding.DER)
+
+
+def encrypt_assertion(assertion, enc):
+    """An EncryptedAssertion holding `assertion`, for the holder of enc["cert_pem"]."""
+    content_uri, key_len = CONTENT[enc.get("content") or "aes256-cbc"]
+    plain = etree.tostring(assertion, encoding="utf-8")
+    key = os.urandom(key_len)
+    if content_uri.endswith("gcm"):
+        nonce = os.urandom(12)
+        data = nonce + AESGCM(key).encrypt(nonce, plain, None)
+    else:
+        iv = os.urandom(16)
+        pad = 16 - len(plain) % 16
+        padded = plain + os.urandom(pad - 1) + bytes([pad])
+        encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+        data = iv + encryptor.update(padded) + encryptor.finalize()
+    if enc.get("tamper"):
+        middle = len(data) // 2
+        data = data[:middle] + bytes([data[middle] ^ 0x01]) + data[middle + 1 :]
+    certificate = x509.load_pem_x509_certificate(enc["cert_pem"].encode())
+    transport = enc.get("transport") or "rsa-oaep-mgf1p"
+    if transport == "rsa-oaep-mgf1p":
+        wrapped = certificate.public_key().encrypt(
+            key, padding.OAEP(mgf=padding.MGF1(hashes.SHA1()), algorithm=hashes.SHA1(), label=None)
+        )
+    elif transport == "rsa-oaep-sha256":
+        wrapped = certificate.public_key().encrypt(
+            key, padding.OAEP(mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None)
+        )
+    elif transport == "rsa-1_5":
+        wrapped = certificate.public_key().encrypt(key, padding.PKCS1v15())
+    else:
+        raise SystemExit("unknown transport %r" % transport)
+
+    encrypted = etree.Element(q(SAML, "EncryptedAssertion"), nsmap={"saml2": SAML})
+    data_el = etree.SubElement(
+        encrypted, q(XENC, "EncryptedData"), {"Type": XENC + "Element"}, nsmap={"xenc": XENC}
+    )
+    sub(data_el, XENC, "EncryptionMethod", Algorithm=content_uri)
+    encrypted_key = etree.Element(q(XENC, "EncryptedKey"), nsmap={"xenc": XENC})
+    if transport == "rsa-oaep-mgf1p":
+        method = sub(encrypted_key, XENC, "EncryptionMethod", Algorithm=XENC + "rsa-oaep-mgf1p")
+        sub(method, DS, "DigestMethod", Algorithm="http://www.w3.org/2000/09/xmldsig#sha1")
+    elif transport == "rsa-oaep-sha256":
+        method = sub(encrypted_key, XENC, "EncryptionMethod", Algorithm=XENC11 + "rsa-oaep")
+        sub(method, DS, "DigestMethod", Algorithm=XENC + "sha256")
+        sub(method, XENC11, "MGF", Algorithm=XENC11 + "mgf1sha256")
+    else:
+        sub(encrypted_key, XENC, "EncryptionMethod", Algorithm=XENC + "rsa-1_5")
+    key_info = sub(encrypted_key, DS, "KeyInfo")
+    x509_data = sub(key_info, DS, "X509Data")
+    sub(x509_data, DS, "X509Certificate", base64.b64encode(cert_der(enc["cert_pem"])).decode())
+    sub(sub(encrypted_key, XENC, "CipherData"), XENC, "CipherValue", base64.b64encode(wrapped).decode())
+    if (enc.get("key_placement") or "inline") == "inline":
+        sub(data_el, DS, "KeyInfo").append(encrypted_key)
+    else:
+        encrypted.append(encrypted_key)
+    sub(sub(data_el, XENC, "CipherData"), XENC, "CipherValue", base64.b64encode(data).decode())
+    return encrypted
+
+
+def verify_redirect(req):
+    """Checks an HTTP-Redirect AuthnRequest's signature over the raw query parameters."""
+    query = urllib.parse.urlsplit(req["url"]).query
+    raw = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+    inflated = zlib.decompress(base64.b64decode(urllib.parse.unquote_plus(raw["SAMLRequest"])), -15)
+    request = etree.fromstring(inflated)
+    out = {"valid": False, "sig_alg": None, "request_id": request.get("ID")}
+    if "Signature" not in raw:
+        return out
+    signed = "&".join(
+        "%s=%s" % (name, raw[name]) for name in ("SAMLRequest", "RelayState", "SigAlg") if name in raw
+    )
+    out["sig_alg"] = urllib.parse.unquote_plus(raw["SigAlg"])
+    signature = base64.b64decode(urllib.parse.unquote_plus(raw["Signature"]))
+    public = x509.load_pem_x509_certificate(req["cert_pem"].encode()).public_key()
+    try:
+        public.verify(signature, signed.encode(), padding.PKCS1v15(), hashes.SHA256())
+        out["valid"] = out["sig_alg"] == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    except Exception:
+        pass
+    return out
+
+
 def signed_response(req, attack, key_pem, cert_pem, what):
     """The base64 of one signed response (fresh IDs each time)."""
     assertion = build_assertion(req)
     if what in ("assertion", "both"):
         assertion = sign(assertion, req, key_pem, cert_pem)
+    if req.get("encrypt"):
+        assertion = encrypt_assertion(assertion, req["encrypt"])
     response = build_response(req, assertion)
     if what in ("response", "both"):
         response = sign(response, req, key_pem, cert_pem)
@@ -277,6 +386,9 @@ def signed_response(req, attack, key_pem, cert_pem, what):
 
 def main():
     req = json.load(sys.stdin)
+    if req.get("op") == "verify_redirect":
+        sys.stdout.write(json.dumps(verify_redirect(req)))
+        return
     attack = req.get("attack")
     key_pem, cert_pem = req["key_pem"], req["cert_pem"]
     if attack == "other_key":

@@ -186,15 +186,20 @@ pub async fn start(state: &AppState, start: Start) -> Result<Started, ApiError> 
                 .iter()
                 .find(|(short, _)| *short == settings.name_id_format)
                 .map_or(super::saml::EMAIL_NAME_ID, |(_, uri)| *uri);
-            let request = super::saml_request::authn_request(
-                &settings.sso_url,
-                &super::sp_entity_id(base, provider.id),
-                &super::acs_url(base),
-                name_id_format,
-                settings.authn_context_class_ref.as_deref(),
-                &login_state,
+            let signer = match settings.sign_authn_requests {
+                true => Some(super::sp_key::ensure_for(state, &provider).await?),
+                false => None,
+            };
+            let request = super::saml_request::authn_request(&super::saml_request::Request {
+                sso_url: &settings.sso_url,
+                sp_entity_id: &super::sp_entity_id(base, provider.id),
+                acs_url: &super::acs_url(base),
+                name_id_format_uri: name_id_format,
+                authn_context_class_ref: settings.authn_context_class_ref.as_deref(),
+                relay_state: &login_state,
                 now,
-            )?;
+                signer: signer.as_ref(),
+            })?;
             row.saml_request_id = Set(Some(request.id));
             request.redirect_url
         }

@@ -18,11 +18,13 @@ pub mod oidc_flow;
 pub mod reason;
 pub mod refresh;
 pub mod saml;
+pub mod saml_decrypt;
 pub mod saml_flow;
 pub mod saml_request;
 pub mod saml_response;
 pub mod service;
 pub mod signin;
+pub mod sp_key;
 pub mod types;
 
 /// Where an IdP sends SAML responses (HTTP-POST binding), for every provider of the instance.

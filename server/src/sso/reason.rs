@@ -74,6 +74,12 @@ pub enum Reason {
     /// The account never signs in through an org's IdP: an instance admin (whose power reaches
     /// beyond any org) or a service account.
     AccountNotEligible,
+    /// An encrypted assertion could not be decrypted with this provider's SP key (encrypted for
+    /// another key, altered, or with an algorithm that is not allowed). One reason for every
+    /// decryption failure, so the answer is no oracle.
+    DecryptionFailed,
+    /// The provider requires encrypted assertions, and this one came in the clear.
+    EncryptionRequired,
 }
 
 impl Reason {
@@ -109,6 +115,8 @@ impl Reason {
             Self::AccountDisabled => "account_disabled",
             Self::ProviderDisabled => "provider_disabled",
             Self::AccountNotEligible => "account_not_eligible",
+            Self::DecryptionFailed => "decryption_failed",
+            Self::EncryptionRequired => "encryption_required",
         }
     }
 }

@@ -47,6 +47,12 @@ pub struct SamlSettings {
     pub clock_skew_seconds: u32,
     pub authn_context_class_ref: Option<String>,
     pub allow_idp_initiated: bool,
+    /// Sign our AuthnRequests with the provider's SP key.
+    #[serde(default)]
+    pub sign_authn_requests: bool,
+    /// Refuse assertions that are not encrypted to the provider's SP key.
+    #[serde(default)]
+    pub require_encrypted_assertions: bool,
 }
 
 /// What an IdP's metadata says.
@@ -55,6 +61,8 @@ pub struct IdpMetadata {
     pub entity_id: String,
     pub sso_url: Option<String>,
     pub certificates: Vec<String>,
+    /// `WantAuthnRequestsSigned="true"` on its IDPSSODescriptor.
+    pub want_authn_requests_signed: bool,
 }
 
 fn field(name: &str) -> String {
@@ -140,6 +148,8 @@ pub fn settings(
         clock_skew_seconds,
         authn_context_class_ref: text("authn_context_class_ref", input.authn_context_class_ref)?,
         allow_idp_initiated: input.allow_idp_initiated.unwrap_or(false),
+        sign_authn_requests: input.sign_authn_requests.unwrap_or(imported.want_authn_requests_signed),
+        require_encrypted_assertions: input.require_encrypted_assertions.unwrap_or(false),
     })
 }
 
@@ -226,6 +236,8 @@ pub fn parse_metadata(xml: &str) -> Result<IdpMetadata, String> {
         .children()
         .find(|c| c.has_tag_name((MD_NS, "IDPSSODescriptor")))
         .ok_or("has no IDPSSODescriptor")?;
+    let want_authn_requests_signed =
+        matches!(idp.attribute("WantAuthnRequestsSigned").map(str::trim), Some("true" | "1"));
     let sso_url = idp
         .children()
         .filter(|c| c.has_tag_name((MD_NS, "SingleSignOnService")))
@@ -249,25 +261,62 @@ pub fn parse_metadata(xml: &str) -> Result<IdpMetadata, String> {
             }
         }
     }
-    Ok(IdpMetadata { entity_id, sso_url, certificates })
+    Ok(IdpMetadata { entity_id, sso_url, certificates, want_authn_requests_signed })
+}
+
+/// Data encryption algorithms we decrypt, strongest first (see `saml_decrypt`).
+const ENCRYPTION_METHODS: &[&str] = &[
+    "http://www.w3.org/2009/xmlenc11#aes256-gcm",
+    "http://www.w3.org/2009/xmlenc11#aes128-gcm",
+    "http://www.w3.org/2001/04/xmlenc#aes256-cbc",
+    "http://www.w3.org/2001/04/xmlenc#aes128-cbc",
+    "http://www.w3.org/2009/xmlenc11#rsa-oaep",
+    "http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p",
+];
+
+/// What our SP metadata for one provider says.
+pub struct SpMetadata<'a> {
+    pub entity_id: &'a str,
+    pub acs_url: &'a str,
+    pub name_id_format: &'a str,
+    /// The provider's SP certificate (DER, base64): for checking our signed requests and for
+    /// encrypting assertions to us.
+    pub certificate_base64: &'a str,
+    pub authn_requests_signed: bool,
 }
 
 /// Our SP metadata for one provider: entity id, the ACS (HTTP-POST), the NameID format asked
-/// for, and that assertions must be signed.
-pub fn sp_metadata(entity_id: &str, acs_url: &str, name_id_format: &str) -> String {
-    let format = NAME_ID_FORMATS.iter().find(|(s, _)| *s == name_id_format).map_or(EMAIL_NAME_ID, |(_, u)| u);
+/// for, that assertions must be signed, and our key for signatures and encryption.
+pub fn sp_metadata(sp: &SpMetadata<'_>) -> String {
+    let format =
+        NAME_ID_FORMATS.iter().find(|(s, _)| *s == sp.name_id_format).map_or(EMAIL_NAME_ID, |(_, u)| u);
+    let key_info = format!(
+        r#"<ds:KeyInfo xmlns:ds="{DS_NS}"><ds:X509Data><ds:X509Certificate>{}</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"#,
+        escape(sp.certificate_base64)
+    );
+    let methods: String = ENCRYPTION_METHODS
+        .iter()
+        .map(|m| format!("\n      <md:EncryptionMethod Algorithm=\"{m}\"/>"))
+        .collect();
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <md:EntityDescriptor xmlns:md="{MD_NS}" entityID="{entity}">
-  <md:SPSSODescriptor AuthnRequestsSigned="false" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+  <md:SPSSODescriptor AuthnRequestsSigned="{signed}" WantAssertionsSigned="true" protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing">
+      {key_info}
+    </md:KeyDescriptor>
+    <md:KeyDescriptor use="encryption">
+      {key_info}{methods}
+    </md:KeyDescriptor>
     <md:NameIDFormat>{format}</md:NameIDFormat>
     <md:AssertionConsumerService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="{acs}" index="0" isDefault="true"/>
   </md:SPSSODescriptor>
 </md:EntityDescriptor>
 "#,
-        entity = escape(entity_id),
-        acs = escape(acs_url),
+        entity = escape(sp.entity_id),
+        acs = escape(sp.acs_url),
         format = escape(format),
+        signed = sp.authn_requests_signed,
     )
 }
 
@@ -307,9 +356,22 @@ mod tests {
 
     #[test]
     fn sp_metadata_escapes_what_it_embeds() {
-        let xml = sp_metadata("https://h/x?a=1&b=\"2\"", "https://h/acs", "persistent");
+        let xml = sp_metadata(&SpMetadata {
+            entity_id: "https://h/x?a=1&b=\"2\"",
+            acs_url: "https://h/acs",
+            name_id_format: "persistent",
+            certificate_base64: "AAAA",
+            authn_requests_signed: true,
+        });
         assert!(xml.contains("entityID=\"https://h/x?a=1&amp;b=&quot;2&quot;\""));
         assert!(xml.contains("nameid-format:persistent"));
-        roxmltree::Document::parse(&xml).unwrap();
+        assert!(xml.contains("AuthnRequestsSigned=\"true\""));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let uses: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.has_tag_name((MD_NS, "KeyDescriptor")))
+            .filter_map(|n| n.attribute("use"))
+            .collect();
+        assert_eq!(uses, ["signing", "encryption"]);
     }
 }

@@ -106,6 +106,10 @@ pub async fn accept(
     let sp_entity_id = super::sp_entity_id(base, provider.id);
     let acs_url = super::acs_url(base);
     let now = state.clock.now();
+    let key = match xml.contains("EncryptedAssertion") {
+        true => Some(super::sp_key::ensure_for(state, &provider).await.map_err(Stopped::error)?),
+        false => None,
+    };
     let expect = Expectations {
         idp_entity_id: &settings.idp_entity_id,
         certificates: &settings.certificates,
@@ -115,6 +119,8 @@ pub async fn accept(
         clock_skew: Duration::seconds(i64::from(settings.clock_skew_seconds)),
         email_attribute: settings.email_attribute.as_deref(),
         groups_attribute: settings.groups_attribute.as_deref(),
+        decryption_key: key.as_ref(),
+        require_encrypted: settings.require_encrypted_assertions,
     };
     let verified = saml_response::verify(&xml, &expect).map_err(known)?;
     let asserted = Asserted {

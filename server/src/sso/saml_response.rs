@@ -13,7 +13,11 @@ use chrono::{DateTime, Duration, Utc};
 use roxmltree::{Document, Node};
 use samael::crypto::{AllowedSignatureAlgorithm, CertificateDer, Crypto, CryptoProvider, ReduceMode};
 
-use super::reason::{Reason, Rejection};
+use super::{
+    reason::{Reason, Rejection},
+    saml_decrypt,
+    sp_key::SpKey,
+};
 
 pub const MAX_RESPONSE_BYTES: usize = 512 * 1024;
 const MAX_ATTRIBUTE_VALUES: usize = 1000;
@@ -82,6 +86,10 @@ pub struct Expectations<'a> {
     pub clock_skew: Duration,
     pub email_attribute: Option<&'a str>,
     pub groups_attribute: Option<&'a str>,
+    /// Decrypts an `EncryptedAssertion`; without it, encrypted assertions fail to decrypt.
+    pub decryption_key: Option<&'a SpKey>,
+    /// Refuse assertions that came in the clear.
+    pub require_encrypted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -238,7 +246,10 @@ pub fn peek(xml: &str) -> Result<Peek, Rejection> {
     Ok(Peek { issuer, audiences, in_response_to })
 }
 
-/// Verifies a decoded SAML response against one provider's settings; see the module doc.
+/// Verifies a decoded SAML response against one provider's settings; see the module doc. An
+/// encrypted assertion is decrypted first (`saml_decrypt`) and must then carry its own
+/// signature; until that signature has verified, every failure of an encrypted response answers
+/// `decryption_failed` alike, so the answers are no decryption oracle.
 pub fn verify(xml: &str, expect: &Expectations<'_>) -> Result<VerifiedAssertion, Rejection> {
     let doc = parse(xml)?;
     let root = root_response(&doc)?;
@@ -248,6 +259,37 @@ pub fn verify(xml: &str, expect: &Expectations<'_>) -> Result<VerifiedAssertion,
             "the provider has no signing certificate configured, so nothing can be verified",
         ));
     }
+    match saml_decrypt::open(&doc, root, xml, expect.decryption_key)? {
+        Some(decrypted) => {
+            verify_document(&decrypted, expect, true).map_err(|rejection| match rejection.reason {
+                Reason::MalformedResponse
+                | Reason::ForbiddenDtd
+                | Reason::Unsigned
+                | Reason::InvalidSignature
+                | Reason::UnsupportedAlgorithm => {
+                    tracing::debug!(%rejection, "a decrypted assertion was refused");
+                    reject(Reason::DecryptionFailed, saml_decrypt::UNDECRYPTABLE)
+                }
+                _ => rejection,
+            })
+        }
+        None if expect.require_encrypted => Err(reject(
+            Reason::EncryptionRequired,
+            "this provider requires encrypted assertions; the IdP sent one in the clear",
+        )),
+        None => verify_document(xml, expect, false),
+    }
+}
+
+/// The checks of [`verify`] on a document whose assertion is in the clear (`decrypted`: it was
+/// encrypted, and the response's own signature was taken away with the encrypted form).
+fn verify_document(
+    xml: &str,
+    expect: &Expectations<'_>,
+    decrypted: bool,
+) -> Result<VerifiedAssertion, Rejection> {
+    let doc = parse(xml)?;
+    let root = root_response(&doc)?;
     if root.attribute("Version") != Some("2.0") {
         return Err(malformed("the Response is not SAML version 2.0"));
     }
@@ -257,6 +299,9 @@ pub fn verify(xml: &str, expect: &Expectations<'_>) -> Result<VerifiedAssertion,
     let assertion_signature = child(assertion, DS_NS, "Signature");
     if response_signature.is_none() && assertion_signature.is_none() {
         return Err(reject(Reason::Unsigned, "neither the assertion nor the response is signed"));
+    }
+    if decrypted && assertion_signature.is_none() {
+        return Err(reject(Reason::Unsigned, "an encrypted assertion must carry its own signature"));
     }
     // Values that c14n would read differently than we do are refused before the signature check.
     for node in assertion.descendants().chain(root.children()) {
@@ -324,7 +369,7 @@ fn check_status(root: Node<'_, '_>) -> Result<(), Rejection> {
 fn check_structure<'a, 'i>(doc: &'a Document<'i>, root: Node<'a, 'i>) -> Result<Node<'a, 'i>, Rejection> {
     let encrypted = ["EncryptedAssertion", "EncryptedID", "EncryptedAttribute"];
     if doc.descendants().any(|n| encrypted.iter().any(|e| is(n, ASSERTION_NS, e))) {
-        return Err(malformed("encrypted assertions are not supported yet"));
+        return Err(malformed("encrypted identifiers or attributes inside an assertion are not supported"));
     }
     let assertions: Vec<Node> = doc.descendants().filter(|n| is(*n, ASSERTION_NS, "Assertion")).collect();
     let assertion = match assertions.as_slice() {
@@ -728,6 +773,8 @@ mod tests {
             clock_skew: Duration::seconds(120),
             email_attribute: None,
             groups_attribute: None,
+            decryption_key: None,
+            require_encrypted: false,
         }
     }
 

@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::{
     oidc::{self, OidcSettings},
     saml::{self, SamlSettings},
+    sp_key::SpKey,
     types::*,
 };
 use crate::{
@@ -231,6 +232,10 @@ pub async fn create(
         (_, Some(secret)) => Some(seal(state, id, secret)?),
         (_, None) => None,
     };
+    let sp_key = match &checked.settings {
+        Settings::Saml(_) => Some(SpKey::generate(id, now)?.seal(state, id)?),
+        Settings::Oidc(_) => None,
+    };
     let tx = db::begin_write(&state.writer).await?;
     if scoped::<sso_provider::Entity>(ctx).count(&tx).await? >= MAX_PROVIDERS {
         return Err(ApiError::conflict(
@@ -252,6 +257,8 @@ pub async fn create(
         settings: checked.settings.to_json()?,
         client_secret,
         metadata_refreshed_at: fetched_at(&checked.settings, now),
+        sp_certificate: sp_key.as_ref().map(|k| k.certificate_pem.clone()),
+        sp_key: sp_key.map(|k| k.key),
         created_by: Some(ctx.principal().user_id),
         created_at: now,
         updated_at: now,
@@ -393,6 +400,12 @@ pub fn view(state: &AppState, row: sso_provider::Model, now: DateTime<Utc>) -> R
                 sp_metadata_url: sp_entity_id.clone(),
                 sp_entity_id,
                 acs_url: super::acs_url(base),
+                sp_certificate: row
+                    .sp_certificate
+                    .as_deref()
+                    .and_then(|pem| saml::certificate_info(pem, now)),
+                sign_authn_requests: s.sign_authn_requests,
+                require_encrypted_assertions: s.require_encrypted_assertions,
             };
             (Some(view), None)
         }
@@ -434,6 +447,13 @@ pub fn view(state: &AppState, row: sso_provider::Model, now: DateTime<Utc>) -> R
 pub async fn sp_metadata(state: &AppState, id: Uuid) -> Result<String, ApiError> {
     let row = sso_provider::Entity::find_by_id(id).one(&state.db).await?.ok_or_else(ApiError::not_found)?;
     let Settings::Saml(settings) = Settings::of(&row)? else { return Err(ApiError::not_found()) };
+    let key = super::sp_key::ensure_for(state, &row).await?;
     let base = &state.config.public_base_url;
-    Ok(saml::sp_metadata(&super::sp_entity_id(base, id), &super::acs_url(base), &settings.name_id_format))
+    Ok(saml::sp_metadata(&saml::SpMetadata {
+        entity_id: &super::sp_entity_id(base, id),
+        acs_url: &super::acs_url(base),
+        name_id_format: &settings.name_id_format,
+        certificate_base64: &key.certificate_base64()?,
+        authn_requests_signed: settings.sign_authn_requests,
+    }))
 }

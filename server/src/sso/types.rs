@@ -90,6 +90,12 @@ pub struct SamlInput {
     pub groups_attribute: Option<String>,
     /// An AuthnContextClassRef to request.
     pub authn_context_class_ref: Option<String>,
+    /// Sign our AuthnRequests with this provider's SP key (default: what the IdP's metadata
+    /// says in `WantAuthnRequestsSigned`, else false).
+    pub sign_authn_requests: Option<bool>,
+    /// Refuse assertions not encrypted to this provider's SP key (default false; encrypted
+    /// assertions are accepted either way).
+    pub require_encrypted_assertions: Option<bool>,
 }
 
 /// OpenID Connect: a discovery URL, or the issuer and its endpoints.
@@ -151,6 +157,11 @@ pub struct SamlView {
     pub acs_url: String,
     /// Our SP metadata for the IdP to import.
     pub sp_metadata_url: String,
+    /// Our certificate for this provider: the IdP checks our signed AuthnRequests with it and
+    /// encrypts assertions to it ("encryption certificate" in Okta, "token encryption" in Entra).
+    pub sp_certificate: Option<CertificateInfo>,
+    pub sign_authn_requests: bool,
+    pub require_encrypted_assertions: bool,
 }
 
 /// A configured IdP signing certificate.

@@ -360,6 +360,8 @@ fn saml_verify_us(response: &str, cert_pem: &str, sp_entity_id: &str, acs_url: &
         clock_skew: chrono::Duration::seconds(120),
         email_attribute: None,
         groups_attribute: None,
+        decryption_key: None,
+        require_encrypted: false,
     };
     let verified =
         verify(&xml, &expect).map_err(|r| anyhow::anyhow!("verify: {:?}: {}", r.reason, r.detail))?;
