@@ -244,6 +244,9 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
         sso_failure_audits: Arc::new(crate::sso::check::Limiter::per_minute(
             crate::sso::signin::FAILURE_AUDITS_PER_MINUTE,
         )),
+        sso_login_starts: Arc::new(crate::sso::check::Limiter::per_minute(
+            config.sso.login_starts_per_minute,
+        )),
         sso_discovery: Arc::default(),
         writer,
         db: database,

@@ -156,15 +156,24 @@ pub struct OutboundConfig {
 }
 
 /// SSO sign-in.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SsoConfig {
+    /// Sign-ins one client address may start a minute on each node (each writes a login
+    /// record); default 120.
+    pub login_starts_per_minute: u32,
     /// Where a finished SSO sign-in may send the browser back to (`return_to`): absolute http(s)
     /// URLs; a `return_to` matches one when scheme, host and port are the same and its path is
     /// the same or below. The first is the default `return_to`. In the environment, separate
     /// them with commas.
     #[serde(deserialize_with = "string_or_list")]
     pub return_urls: Vec<String>,
+}
+
+impl Default for SsoConfig {
+    fn default() -> Self {
+        Self { login_starts_per_minute: 120, return_urls: Vec::new() }
+    }
 }
 
 /// A list from TOML, or a comma-separated string from the environment.

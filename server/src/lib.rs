@@ -74,6 +74,8 @@ pub struct AppState {
     /// Refused SSO sign-ins audited per provider and minute (the rest are only logged), so
     /// unauthenticated posts cannot flood an org's audit chain.
     pub sso_failure_audits: Arc<sso::check::Limiter>,
+    /// SSO sign-ins each client address may start a minute (each one writes a login record).
+    pub sso_login_starts: Arc<sso::check::Limiter<String>>,
     /// OIDC discovery documents and key sets, per provider, for a few minutes.
     pub sso_discovery: Arc<sso::oidc_flow::DiscoveryCache>,
 }

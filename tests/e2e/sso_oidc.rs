@@ -174,6 +174,8 @@ async fn each_forged_or_misdirected_id_token_is_refused_with_its_reason_and_audi
         (Tamper::AlgNone, "unsupported_algorithm"),
         (Tamper::HmacWithPublicKey, "unsupported_algorithm"),
         (Tamper::WrongIssParam, "issuer_mismatch"),
+        // Discovery promises `iss` (RFC 9207): a response without it may come from another IdP.
+        (Tamper::NoIssParam, "issuer_mismatch"),
         (Tamper::GroupsOverage, "groups_overage"),
         (Tamper::IdpError("access_denied"), "idp_error"),
     ] {
@@ -184,7 +186,7 @@ async fn each_forged_or_misdirected_id_token_is_refused_with_its_reason_and_audi
         assert_eq!(hop.body["code"], format!("SSO_{}", reason.to_uppercase()));
     }
     let failures = w.activity(true).await;
-    assert_eq!(failures.len(), 10);
+    assert_eq!(failures.len(), 11);
     assert_eq!(failures[0]["details"]["reason"], "idp_error");
     // None of them made an account or a member.
     let members = w.owner.get(&format!("/api/v1/orgs/{}/members", w.org)).await;
@@ -407,4 +409,33 @@ async fn a_code_is_exchanged_once_within_a_minute() {
         let resp = w.server.anon().post("/api/v1/auth/sso/exchange", &bad).await;
         assert!(resp.status.is_client_error(), "{bad}: {}", resp.status);
     }
+}
+
+#[tokio::test]
+async fn one_client_cannot_flood_the_login_table_by_starting_sign_ins() {
+    let server = TestServer::start_with(|c| {
+        c.outbound.allow_private_networks = true;
+        c.outbound.allow_http = true;
+        c.sso.return_urls = vec![RETURN_TO.to_string()];
+        c.sso.login_starts_per_minute = 5;
+    })
+    .await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = body["org"]["id"].as_str().unwrap().to_string();
+    server.verify_domain(&owner, &org, "example.com").await;
+    let idp = OidcIssuer::start_now().await;
+    let provider = json!({ "kind": "oidc", "name": "Okta", "domains": ["example.com"], "oidc": {
+        "discovery_url": idp.discovery_url(), "client_id": idp.client_id, "client_secret": idp.client_secret } });
+    let provider = owner.post(&format!("/api/v1/orgs/{org}/sso/providers"), &provider).await;
+    let provider = provider.expect(201)["id"].as_str().unwrap().to_string();
+    let url = server.url(&format!("/api/v1/auth/sso/login?provider_id={provider}"));
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        statuses.push(Browser::new().get(&url).await.status.as_u16());
+    }
+    assert_eq!(statuses, [302, 302, 302, 302, 302, 429, 429, 429]);
+    let limited = Browser::new().get(&url).await;
+    assert_eq!(limited.body["code"], "SSO_LOGIN_RATE_LIMITED", "{}", limited.text);
+    // The refused starts wrote nothing; the rest of the server still answers.
+    server.anon().get("/healthz").await.expect(200);
 }

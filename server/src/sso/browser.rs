@@ -42,6 +42,18 @@ fn problem(req: &Request, err: &ApiError) -> Response {
 #[handler]
 pub async fn start(req: &Request, state: Data<&AppState>, params: Query<LoginParams>) -> Response {
     let params = params.0;
+    let client = req.extensions().get::<RequestMeta>().and_then(|m| m.ip.clone()).unwrap_or_default();
+    if !state.sso_login_starts.allows(&client) {
+        let err = ApiError::rate_limited(
+            "SSO_LOGIN_RATE_LIMITED",
+            format!(
+                "at most {} sign-ins may start from one address a minute; try again shortly",
+                state.config.sso.login_starts_per_minute
+            ),
+            1,
+        );
+        return problem(req, &err);
+    }
     let provider_id = match params.provider_id.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
         Some(raw) => match raw.parse::<Uuid>() {
             Ok(id) => Some(id),
@@ -133,8 +145,17 @@ pub async fn oidc_callback(req: &Request, state: Data<&AppState>, params: Query<
         return fail(Rejection::new(Reason::UnknownLogin, "the sign-in was not started for OIDC"), None)
             .await;
     };
-    let callback =
-        oidc_flow::Callback { code: &code, iss: params.iss.as_deref(), nonce, pkce_verifier: verifier };
+    let client_secret = match oidc_flow::client_secret(&state, &provider) {
+        Ok(secret) => secret,
+        Err(e) => return stop(req, &state, &meta, SsoKind::Oidc, Stopped::error(e)).await,
+    };
+    let callback = oidc_flow::Callback {
+        code: &code,
+        iss: params.iss.as_deref(),
+        nonce,
+        pkce_verifier: verifier,
+        client_secret,
+    };
     let asserted = match oidc_flow::finish(&state, &provider, &settings, callback).await {
         Ok(asserted) => asserted,
         Err((rejection, who)) => return fail(rejection, who).await,

@@ -1,7 +1,7 @@
 //! `POST .../sso/providers/{id}/test`: the configuration checked against the live IdP, with
 //! nothing changed. The answer's `reason` comes from a fixed vocabulary ([`Reason`]).
 
-use std::{num::NonZeroU32, time::Duration};
+use std::{hash::Hash, num::NonZeroU32, time::Duration};
 
 use chrono::{DateTime, Utc};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
@@ -75,7 +75,7 @@ impl CheckResult {
 
 /// A per-provider budget of events a minute (on this node). The default keeps people from
 /// turning the check into a way of making the server fetch URLs in a loop.
-pub struct Limiter(DefaultKeyedRateLimiter<Uuid>);
+pub struct Limiter<K: Hash + Eq + Clone = Uuid>(DefaultKeyedRateLimiter<K>);
 
 impl Default for Limiter {
     fn default() -> Self {
@@ -83,17 +83,24 @@ impl Default for Limiter {
     }
 }
 
-impl Limiter {
+impl<K: Hash + Eq + Clone> Limiter<K> {
     pub fn per_minute(events: u32) -> Self {
         let per_minute = NonZeroU32::new(events).unwrap_or(NonZeroU32::MIN);
         Self(RateLimiter::keyed(Quota::per_minute(per_minute)))
     }
 
-    /// Whether `provider` has budget left (and spends one).
-    pub fn allows(&self, provider: Uuid) -> bool {
-        self.0.check_key(&provider).is_ok()
+    /// Whether `key` has budget left (and spends one).
+    pub fn allows(&self, key: &K) -> bool {
+        self.0.check_key(key).is_ok()
     }
 
+    /// Forgets keys whose budget is full again (so the map does not grow without end).
+    pub fn forget_idle(&self) {
+        self.0.retain_recent();
+    }
+}
+
+impl Limiter {
     pub fn admit(&self, provider: Uuid) -> Result<(), ApiError> {
         self.0.check_key(&provider).map_err(|_| {
             ApiError::rate_limited(

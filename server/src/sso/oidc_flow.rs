@@ -13,12 +13,14 @@ use std::{
 use base64::Engine;
 use guildhall_entities::sso_provider;
 use openidconnect::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EmptyAdditionalProviderMetadata,
+    AdditionalProviderMetadata, AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
     IssuerUrl, JsonWebKeySetUrl, Nonce, OAuth2TokenResponse, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, ResponseTypes, Scope, TokenResponse, TokenUrl, UserInfoUrl,
+    ProviderMetadata, RedirectUrl, ResponseTypes, Scope, TokenResponse, TokenUrl, UserInfoUrl,
     core::{
-        CoreAuthenticationFlow, CoreClient, CoreJsonWebKeySet, CoreJwsSigningAlgorithm, CoreProviderMetadata,
-        CoreResponseType, CoreSubjectIdentifierType,
+        CoreAuthDisplay, CoreAuthenticationFlow, CoreClaimName, CoreClaimType, CoreClient,
+        CoreClientAuthMethod, CoreGrantType, CoreJsonWebKey, CoreJsonWebKeySet,
+        CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+        CoreResponseMode, CoreResponseType, CoreSubjectIdentifierType,
     },
 };
 use serde_json::Value;
@@ -35,6 +37,31 @@ const MAX_DOCUMENT: usize = 512 * 1024;
 /// How long a discovery document and key set are reused.
 const CACHE_TTL: Duration = Duration::from_secs(300);
 const WELL_KNOWN: &str = "/.well-known/openid-configuration";
+
+/// What discovery says beyond OpenID Connect Discovery itself: whether the IdP puts `iss` in
+/// its authorization responses (RFC 9207 §3); if it says so, a callback without `iss` is refused.
+#[derive(Clone, Debug, Default, serde::Deserialize, serde::Serialize)]
+pub struct Rfc9207 {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorization_response_iss_parameter_supported: Option<bool>,
+}
+
+impl AdditionalProviderMetadata for Rfc9207 {}
+
+type CoreProviderMetadata = ProviderMetadata<
+    Rfc9207,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
 
 /// Signature algorithms an ID token may use: asymmetric only (never `none`, never HMAC keyed
 /// with something public).
@@ -170,11 +197,15 @@ fn explicit_metadata(settings: &OidcSettings, issuer: &str) -> Result<CoreProvid
         vec![ResponseTypes::new(vec![CoreResponseType::Code])],
         vec![CoreSubjectIdentifierType::Public],
         ALLOWED_ALGS.to_vec(),
-        EmptyAdditionalProviderMetadata {},
+        Rfc9207::default(),
     ))
 }
 
-fn client_secret(state: &AppState, provider: &sso_provider::Model) -> Result<Option<ClientSecret>, ApiError> {
+/// The provider's client secret, unsealed (a failure is the server's, not the IdP's).
+pub fn client_secret(
+    state: &AppState,
+    provider: &sso_provider::Model,
+) -> Result<Option<ClientSecret>, ApiError> {
     let Some(sealed) = &provider.client_secret else { return Ok(None) };
     let plain = state
         .keys
@@ -233,6 +264,8 @@ pub struct Callback<'a> {
     pub code: &'a str,
     pub iss: Option<&'a str>,
     pub nonce: &'a str,
+    /// From [`client_secret`].
+    pub client_secret: Option<ClientSecret>,
     pub pkce_verifier: &'a str,
 }
 
@@ -247,17 +280,26 @@ pub async fn finish(
     let bare = |r: Rejection| (r, None);
     let mut metadata = metadata(state, provider, settings, false).await.map_err(bare)?;
     let issuer = metadata.issuer().as_str().to_string();
-    if let Some(iss) = callback.iss
-        && iss.trim_end_matches('/') != issuer.trim_end_matches('/')
-    {
-        return Err(bare(Rejection::new(
-            Reason::IssuerMismatch,
-            format!("the authorization response names the issuer `{iss}`, not `{issuer}` (RFC 9207)"),
-        )));
+    match callback.iss {
+        Some(iss) if iss.trim_end_matches('/') != issuer.trim_end_matches('/') => {
+            return Err(bare(Rejection::new(
+                Reason::IssuerMismatch,
+                format!("the authorization response names the issuer `{iss}`, not `{issuer}` (RFC 9207)"),
+            )));
+        }
+        None if metadata.additional_metadata().authorization_response_iss_parameter_supported
+            == Some(true) =>
+        {
+            return Err(bare(Rejection::new(
+                Reason::IssuerMismatch,
+                "the authorization response lacks `iss`, which this IdP's discovery promises (RFC 9207): \
+                 it may come from another IdP (mix-up)",
+            )));
+        }
+        _ => {}
     }
     let http = outbound_client(state);
-    let secret = client_secret(state, provider)
-        .map_err(|e| bare(Rejection::new(Reason::TokenExchangeFailed, e.to_string())))?;
+    let secret = callback.client_secret;
     let redirect = RedirectUrl::new(super::oidc_redirect_uri(&state.config.public_base_url))
         .map_err(|e| bare(unreachable("redirect URI", e)))?;
     let auth_type = if settings.token_auth_method == "client_secret_post" {

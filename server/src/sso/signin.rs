@@ -377,7 +377,7 @@ pub async fn record_failure(
     rejection: &Rejection,
     who: Option<&Asserted>,
 ) {
-    if !state.sso_failure_audits.allows(provider.id) {
+    if !state.sso_failure_audits.allows(&provider.id) {
         tracing::warn!(
             provider_id = %provider.id,
             reason = rejection.reason.as_str(),

@@ -454,6 +454,7 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &Ss
         ("GUILDHALL_OUTBOUND__ALLOW_PRIVATE_NETWORKS", "true".to_string()),
         ("GUILDHALL_OUTBOUND__ALLOW_HTTP", "true".to_string()),
         ("GUILDHALL_SSO__RETURN_URLS", RETURN_URL.to_string()),
+        ("GUILDHALL_SSO__LOGIN_STARTS_PER_MINUTE", "1000000".to_string()),
     ];
     let mut server = start_server(binary, database, &env)?;
     let client = reqwest::Client::builder()
