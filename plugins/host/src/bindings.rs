@@ -1,0 +1,9 @@
+//! Host bindings generated from `plugins/wit/guildhall.wit`, one module per world.
+
+pub mod role_mapper {
+    wasmtime::component::bindgen!({ world: "role-mapper", path: "../wit" });
+}
+
+pub mod webhook_transform {
+    wasmtime::component::bindgen!({ world: "webhook-transform", path: "../wit" });
+}
