@@ -73,7 +73,6 @@ impl DiskCache {
             let _ = fs::remove_file(&tmp);
         })
     }
-
 }
 
 pub(crate) fn is_sha256_hex(s: &str) -> bool {
@@ -91,4 +90,3 @@ impl Hasher for Sha256Hasher {
         0
     }
 }
-

@@ -50,9 +50,10 @@ impl Host {
         wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
             .map_err(|e| PluginError::Host(format!("WASI linker: {e}")))?;
         let disk = match &config.cache_dir {
-            Some(dir) => Some(DiskCache::new(dir.clone(), &engine).map_err(|e| {
-                PluginError::Host(format!("cache directory {}: {e}", dir.display()))
-            })?),
+            Some(dir) => Some(
+                DiskCache::new(dir.clone(), &engine)
+                    .map_err(|e| PluginError::Host(format!("cache directory {}: {e}", dir.display())))?,
+            ),
             None => None,
         };
         let ticker = Arc::new(Ticker::start(engine.clone())?);
@@ -83,11 +84,11 @@ impl Host {
             return Err(PluginError::TooLarge { size: bytes.len(), limit });
         }
         let sha256 = sha256_hex(bytes);
-        if let Some(plugin) = self.from_memory(&sha256) {
+        if let Some(plugin) = self.in_memory(&sha256) {
             return Ok(plugin);
         }
         check_header(bytes)?;
-        if let Some(plugin) = self.from_disk(&sha256) {
+        if let Some(plugin) = self.on_disk(&sha256) {
             return Ok(plugin);
         }
         let component = Component::from_binary(&self.0.engine, bytes)
@@ -105,14 +106,14 @@ impl Host {
     /// A plugin loaded before, by the SHA-256 of its bytes: from memory, else from the disk
     /// cache (which survives restarts). `None` when neither has it.
     pub fn cached(&self, sha256_hex: &str) -> Option<Plugin> {
-        self.from_memory(sha256_hex).or_else(|| self.from_disk(sha256_hex))
+        self.in_memory(sha256_hex).or_else(|| self.on_disk(sha256_hex))
     }
 
-    fn from_memory(&self, sha256: &str) -> Option<Plugin> {
+    fn in_memory(&self, sha256: &str) -> Option<Plugin> {
         self.0.memory.lock().ok()?.get(sha256)
     }
 
-    fn from_disk(&self, sha256: &str) -> Option<Plugin> {
+    fn on_disk(&self, sha256: &str) -> Option<Plugin> {
         let (component, size) = self.0.disk.as_ref()?.get(&self.0.engine, sha256)?;
         let plugin = self.prepare(component, sha256.to_string(), size).ok()?;
         self.remember(&plugin);
@@ -153,11 +154,10 @@ impl Host {
                 "it imports `{name}`, but plugins may import only WASI 0.2 interfaces"
             )));
         }
-        let pre = self
-            .0
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| PluginError::Invalid(format!("its imports cannot be satisfied: {}", chain(&e))))?;
+        let pre =
+            self.0.linker.instantiate_pre(&component).map_err(|e| {
+                PluginError::Invalid(format!("its imports cannot be satisfied: {}", chain(&e)))
+            })?;
         let mismatch = |signature: &str, e: wasmtime::Error| {
             PluginError::Invalid(format!("expected export `{signature}` of world {world}: {}", chain(&e)))
         };
@@ -231,7 +231,8 @@ impl MemoryCache {
         self.clock += 1;
         if self.entries.len() >= MEMORY_CACHE_ENTRIES
             && !self.entries.contains_key(plugin.sha256())
-            && let Some(oldest) = self.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone())
+            && let Some(oldest) =
+                self.entries.iter().min_by_key(|(_, (_, used))| *used).map(|(k, _)| k.clone())
         {
             self.entries.remove(&oldest);
         }

@@ -33,7 +33,10 @@
 //! println!("{:?} in {:?} using {} fuel", run.output, run.duration, run.fuel_used);
 //! # Ok(()) }
 //! ```
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)
+)]
 
 mod bindings;
 mod cache;

@@ -148,7 +148,8 @@ impl RoleDecision {
     pub(crate) fn from_guest(out: rm::RoleDecision, max_output_bytes: usize) -> Result<Self, PluginError> {
         match out {
             rm::RoleDecision::Assign(rm::Assignment { role, teams }) => {
-                let size = role.as_ref().map_or(0, String::len) + teams.iter().map(String::len).sum::<usize>();
+                let size =
+                    role.as_ref().map_or(0, String::len) + teams.iter().map(String::len).sum::<usize>();
                 check_size(size, max_output_bytes)?;
                 if let Some(role) = &role {
                     check_name("role", role)?;
@@ -255,7 +256,10 @@ mod tests {
     #[test]
     fn outputs_serialise_as_the_api_shapes() {
         let assign = RoleDecision::Assign { role: None, teams: vec!["eng".into()] };
-        assert_eq!(serde_json::to_value(&assign).unwrap(), json!({ "decision": "assign", "role": null, "teams": ["eng"] }));
+        assert_eq!(
+            serde_json::to_value(&assign).unwrap(),
+            json!({ "decision": "assign", "role": null, "teams": ["eng"] })
+        );
         let deny = RoleDecision::Deny { reason: "no".into() };
         assert_eq!(serde_json::to_value(&deny).unwrap(), json!({ "decision": "deny", "reason": "no" }));
         assert_eq!(serde_json::to_value(TransformOutput::Drop).unwrap(), json!({ "action": "drop" }));

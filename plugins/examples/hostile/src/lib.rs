@@ -10,9 +10,8 @@ struct Hostile;
 
 impl Guest for Hostile {
     fn map_role(input: RoleInput) -> RoleDecision {
-        let assign = |role: String, teams: Vec<String>| {
-            RoleDecision::Assign(Assignment { role: Some(role), teams })
-        };
+        let assign =
+            |role: String, teams: Vec<String>| RoleDecision::Assign(Assignment { role: Some(role), teams });
         match input.org_slug.as_str() {
             "loop" => {
                 let mut n: u64 = 0;
@@ -21,13 +20,14 @@ impl Guest for Hostile {
                 }
             }
             "bomb" => {
+                // Reserving without writing grows memory at almost no fuel cost.
                 let mut hoard: Vec<Vec<u8>> = Vec::new();
                 loop {
-                    hoard.push(vec![1u8; 1 << 20]);
+                    hoard.push(Vec::with_capacity(1 << 20));
                     std::hint::black_box(&hoard);
                 }
             }
-            "recurse" => assign(format!("r{}", recurse(std::hint::black_box(1))), vec![]),
+            "recurse" => assign(format!("r{}", recurse(std::hint::black_box(u64::MAX))), vec![]),
             "trap" => panic!("the hostile plugin was asked to trap"),
             "huge" => assign("a".repeat(70 * 1024), vec![]),
             "many-teams" => assign("member".into(), (0..1000).map(|i| format!("t{i}")).collect()),
@@ -37,11 +37,14 @@ impl Guest for Hostile {
     }
 }
 
+/// Recursion that keeps everything in wasm locals, so it exhausts the engine's wasm stack
+/// (a stack-overflow trap) rather than Rust's shadow stack in linear memory.
 #[inline(never)]
-#[allow(unconditional_recursion)] // on purpose: the host must stop it
 fn recurse(n: u64) -> u64 {
-    let frame = std::hint::black_box([n; 64]);
-    recurse(frame[(n % 64) as usize] + 1).wrapping_add(frame[0])
+    if n == 0 {
+        return 1;
+    }
+    recurse(n - 1).wrapping_mul(31).wrapping_add(n)
 }
 
 export!(Hostile);
