@@ -4,6 +4,7 @@
 mod cache;
 mod limits;
 mod loading;
+mod measure;
 mod role_mapper;
 mod support;
 mod transform;
