@@ -9,6 +9,7 @@ use std::fs;
 use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use sha2::{Digest, Sha256};
 use wasmtime::Engine;
@@ -37,6 +38,7 @@ impl DiskCache {
     }
 
     /// The compiled component and its original size, or `None` when absent or unusable.
+    #[allow(unsafe_code)] // the crate's only `unsafe`; see SAFETY below
     pub(crate) fn get(&self, engine: &Engine, sha256: &str) -> Option<(Component, usize)> {
         if !is_sha256_hex(sha256) {
             return None;
@@ -54,6 +56,8 @@ impl DiskCache {
         // `put` below into the server's own data directory; its name binds it to the component's
         // hash and this engine's compatibility hash; the checksum just verified shows it is
         // byte for byte what `put` wrote; and wasmtime itself rejects an incompatible engine.
+        // (`deserialize` of the bytes just checked, not `deserialize_file`, so the file cannot
+        // change between the check and the use.)
         unsafe { Component::deserialize(engine, artifact) }.ok().map(|c| (c, size))
     }
 
@@ -61,15 +65,20 @@ impl DiskCache {
     pub(crate) fn put(&self, sha256: &str, size: usize, component: &Component) -> std::io::Result<()> {
         let artifact = component.serialize().map_err(|e| std::io::Error::other(e.to_string()))?;
         let path = self.path(sha256);
-        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = fs::File::create(&tmp)?;
-        file.write_all(MAGIC)?;
-        file.write_all(&(size as u64).to_le_bytes())?;
-        file.write_all(&Sha256::digest(&artifact))?;
-        file.write_all(&artifact)?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&tmp, &path).inspect_err(|_| {
+        // Unique per writer: two threads may compile and store the same component at once.
+        static WRITES: AtomicU64 = AtomicU64::new(0);
+        let n = WRITES.fetch_add(1, Ordering::Relaxed);
+        let tmp = self.dir.join(format!(".{sha256}.{}.{n}.tmp", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut file = fs::File::create(&tmp)?;
+            file.write_all(MAGIC)?;
+            file.write_all(&(size as u64).to_le_bytes())?;
+            file.write_all(&Sha256::digest(&artifact))?;
+            file.write_all(&artifact)?;
+            file.sync_all()?;
+            fs::rename(&tmp, &path)
+        };
+        write().inspect_err(|_| {
             let _ = fs::remove_file(&tmp);
         })
     }

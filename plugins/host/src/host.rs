@@ -35,6 +35,15 @@ struct Inner {
     ticker: Arc<Ticker>,
 }
 
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host")
+            .field("limits", &self.0.config.limits)
+            .field("cache_dir", &self.0.config.cache_dir)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Host {
     /// Builds the engine (fuel, epoch interruption, `max_stack_bytes`), starts the epoch
     /// ticker thread (it stops when the last `Host` and `Plugin` are dropped) and creates

@@ -43,6 +43,16 @@ pub(crate) enum Typed {
     WebhookTransform(wt::WebhookTransformPre<State>),
 }
 
+impl std::fmt::Debug for Plugin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Plugin")
+            .field("sha256", &self.sha256())
+            .field("world", &self.world())
+            .field("size", &self.size())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Plugin {
     pub(crate) fn new(
         sha256: String,
