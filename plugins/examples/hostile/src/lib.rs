@@ -2,7 +2,9 @@
 //! limits can be tested. The behaviour is chosen by `org-slug`:
 //! `loop` spins forever, `bomb` allocates until memory runs out, `recurse` recurses without
 //! end, `trap` panics, `huge` returns a role larger than 64 KiB, `many-teams` returns 1000
-//! teams, `bad-role` returns an empty role; anything else assigns `member`.
+//! teams, `bad-role` returns an empty role, `peek` reports what WASI lets it see as its role
+//! (`t<unix secs>-e<env vars>-a<args>-f<root readable 0/1>-n<loopback connect 0/1>`); anything
+//! else assigns `member`.
 
 wit_bindgen::generate!({ world: "role-mapper", path: "../../wit" });
 
@@ -32,9 +34,20 @@ impl Guest for Hostile {
             "huge" => assign("a".repeat(70 * 1024), vec![]),
             "many-teams" => assign("member".into(), (0..1000).map(|i| format!("t{i}")).collect()),
             "bad-role" => assign(String::new(), vec![]),
+            "peek" => assign(peek(), vec![]),
             _ => assign("member".into(), vec![]),
         }
     }
+}
+
+fn peek() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(u64::MAX);
+    let files = u8::from(std::fs::read_dir("/").is_ok());
+    let net = u8::from(std::net::TcpStream::connect("127.0.0.1:9").is_ok());
+    format!("t{secs}-e{}-a{}-f{files}-n{net}", std::env::vars().count(), std::env::args().count())
 }
 
 /// Recursion that keeps everything in wasm locals, so it exhausts the engine's wasm stack

@@ -99,3 +99,10 @@ fn limits_tighten_field_by_field() {
         Limits { fuel: 5, memory_bytes: 50, timeout: Duration::from_millis(5), ..Limits::default() }
     );
 }
+
+#[test]
+fn wasi_shows_a_plugin_nothing() {
+    let run = load("hostile").map_role(&role_input("peek", &[]), host().limits()).unwrap();
+    // Clock at the epoch, no environment, no arguments, no files, no network.
+    assert_eq!(serde_json::to_value(run.output).unwrap()["role"], "t0-e0-a0-f0-n0");
+}
