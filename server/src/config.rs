@@ -62,6 +62,7 @@ pub struct Config {
     pub outbound: OutboundConfig,
     pub webhooks: WebhooksConfig,
     pub sso: SsoConfig,
+    pub plugins: PluginsConfig,
 }
 
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
@@ -170,6 +171,39 @@ pub struct SsoConfig {
     pub return_urls: Vec<String>,
 }
 
+/// WebAssembly plugins: the limits every call runs under (a plugin may only tighten them).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// Instructions (wasmtime fuel) per call; default 10,000,000 (a role mapper needs ~25,000).
+    pub fuel: u64,
+    /// Linear memory per call, MiB; default 16.
+    pub memory_mib: u32,
+    /// Wall-clock backstop per call, milliseconds (fuel is the real bound); default 1,000.
+    pub timeout_ms: u64,
+    /// Serialized input and output per call, KiB; default 64 each.
+    pub max_input_kib: u32,
+    pub max_output_kib: u32,
+    /// The largest component that may be uploaded, KiB; default 4,096.
+    pub max_component_kib: u32,
+    /// wasm stack per call, KiB (engine-wide); default 512.
+    pub max_stack_kib: u32,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            fuel: 10_000_000,
+            memory_mib: 16,
+            timeout_ms: 1_000,
+            max_input_kib: 64,
+            max_output_kib: 64,
+            max_component_kib: 4_096,
+            max_stack_kib: 512,
+        }
+    }
+}
+
 impl Default for SsoConfig {
     fn default() -> Self {
         Self { login_starts_per_minute: 120, return_urls: Vec::new() }
@@ -247,6 +281,7 @@ impl Default for Config {
             outbound: OutboundConfig::default(),
             webhooks: WebhooksConfig::default(),
             sso: SsoConfig::default(),
+            plugins: PluginsConfig::default(),
         }
     }
 }

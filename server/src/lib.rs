@@ -35,6 +35,7 @@ pub mod outbound;
 pub mod paging;
 pub mod passwords;
 pub mod permissions;
+pub mod plugins;
 pub mod provisioning;
 pub mod roles;
 pub mod scim;

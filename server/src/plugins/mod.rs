@@ -1,0 +1,50 @@
+//! WebAssembly plugins: an org's own role mappers and webhook transforms, run in-process and
+//! sandboxed by the host crate (`guildhall-plugin-host`: fuel, memory, stack and time limits, a
+//! WASI context that grants nothing).
+//!
+//! Every node builds one [`Host`] from the `[plugins]` configuration; compiled components are
+//! cached in memory and under the data directory (`plugins-cache/`), keyed by content hash, so
+//! a restart or another node loads rather than recompiles. The components themselves live in
+//! the database, so nodes stay stateless.
+
+use std::time::Duration;
+
+use guildhall_plugin_host::{Host, HostConfig, Limits};
+
+use crate::config::Config;
+
+/// The limits every call runs under, from the `[plugins]` configuration.
+pub fn limits(config: &Config) -> Limits {
+    let plugins = &config.plugins;
+    Limits {
+        fuel: plugins.fuel,
+        memory_bytes: mib(plugins.memory_mib),
+        max_input_bytes: kib(plugins.max_input_kib),
+        max_output_bytes: kib(plugins.max_output_kib),
+        timeout: Duration::from_millis(plugins.timeout_ms),
+    }
+}
+
+/// The host of this configuration: its limits, the stack and upload caps, and the on-disk cache
+/// of compiled components (`<data dir>/plugins-cache`, or none with `with_disk_cache: false`).
+pub fn host_config(config: &Config, with_disk_cache: bool) -> HostConfig {
+    HostConfig {
+        cache_dir: with_disk_cache.then(|| config.data_dir.join("plugins-cache")),
+        limits: limits(config),
+        max_stack_bytes: kib(config.plugins.max_stack_kib),
+        max_component_bytes: kib(config.plugins.max_component_kib),
+    }
+}
+
+/// A host for this configuration.
+pub fn host(config: &Config, with_disk_cache: bool) -> anyhow::Result<Host> {
+    Host::new(host_config(config, with_disk_cache)).map_err(|e| anyhow::anyhow!("the plugin host cannot start: {e}"))
+}
+
+fn kib(n: u32) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX).saturating_mul(1024)
+}
+
+fn mib(n: u32) -> usize {
+    kib(n).saturating_mul(1024)
+}
