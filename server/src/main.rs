@@ -1,5 +1,7 @@
 //! The `guildhall` command: serve (default), migrate, print the OpenAPI document, rotate keys,
-//! bootstrap an instance admin.
+//! bootstrap an instance admin, run a plugin once.
+
+mod cli_plugin;
 
 use std::{path::PathBuf, sync::Arc};
 
@@ -61,6 +63,11 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// WebAssembly plugins.
+    Plugin {
+        #[command(subcommand)]
+        command: cli_plugin::PluginCommand,
     },
 }
 
@@ -142,7 +149,12 @@ async fn serve_main() {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every other failure; 2 is `plugin run`'s "the plugin failed".
+    let cli = Cli::try_parse().unwrap_or_else(|err| {
+        let status = if err.use_stderr() { 1 } else { 0 };
+        let _ = err.print();
+        std::process::exit(status);
+    });
     let clock: SharedClock = Arc::new(SystemClock);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Openapi => {
@@ -189,6 +201,12 @@ async fn run() -> anyhow::Result<()> {
                 }
                 Bootstrap::Created { generated_password: None } => println!("instance admin {email} created"),
                 Bootstrap::Promoted => println!("{email} is now an active instance admin"),
+            }
+        }
+        Command::Plugin { command } => {
+            let config = load_config(&cli.global)?;
+            if let cli_plugin::Outcome::PluginFailed = cli_plugin::run(&config, command)? {
+                std::process::exit(cli_plugin::PLUGIN_FAILED);
             }
         }
     }
