@@ -30,6 +30,14 @@
 //!     --database-url postgres://postgres@127.0.0.1:5432/postgres
 //! ```
 //!
+//! `plugins` mode measures the WebAssembly plugins (see `bench/plugins.rs`): compile and
+//! disk-cache load times and warm-call latency of the examples, in-process, and OIDC sign-ins
+//! with and without a role mapper attached to the provider.
+//!
+//! ```text
+//! cargo run --release -p guildhall-tests --bin bench -- plugins --calls 10000 --signins 300
+//! ```
+//!
 //! `GUILDHALL_BENCH_DATABASE_URL` is the default for `--database-url`. The server binary is
 //! taken from the bench's own directory and built with cargo when it is missing. Each
 //! PostgreSQL run works in a fresh `bench_<uuid>` schema, dropped afterwards with `psql`.
@@ -52,6 +60,8 @@ use clap::{Args, Parser, Subcommand};
 use serde_json::{Value, json};
 
 // Not `src/bin/scim.rs`: cargo would take a file there for a binary of its own.
+#[path = "bench/plugins.rs"]
+mod plugins;
 #[path = "bench/scim.rs"]
 mod scim;
 #[path = "bench/sso.rs"]
@@ -88,6 +98,8 @@ enum Mode {
     Webhooks(webhooks::WebhooksArgs),
     /// SSO sign-ins: OIDC and IdP-initiated SAML sign-ins/s, latency and server CPU per sign-in.
     Sso(sso::SsoArgs),
+    /// WebAssembly plugins: compile and cache-load times, warm calls, sign-ins with a role mapper.
+    Plugins(plugins::PluginsArgs),
 }
 
 #[derive(Args)]
@@ -121,6 +133,7 @@ async fn run() -> Result<()> {
         Mode::Scim(args) => scim::run(args).await,
         Mode::Webhooks(args) => webhooks::run(args).await,
         Mode::Sso(args) => sso::run(args).await,
+        Mode::Plugins(args) => plugins::run(args).await,
     }
 }
 

@@ -21,6 +21,7 @@
 
 use std::{
     collections::HashMap,
+    path::Path,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -41,8 +42,8 @@ use reqwest::{StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
 use super::{
-    Database, ERROR_SAMPLES, PASSWORD, REQUEST_TIMEOUT, error_of, percentile, server_binary, server_cpu,
-    start_server, wait_ready,
+    Database, ERROR_SAMPLES, PASSWORD, REQUEST_TIMEOUT, Server, error_of, percentile, server_binary,
+    server_cpu, start_server, wait_ready,
 };
 
 #[derive(Args)]
@@ -91,27 +92,27 @@ struct Timing {
 }
 
 /// A phase of sign-ins.
-struct Phase {
+pub(crate) struct Phase {
     elapsed: Duration,
     cpu: Duration,
     /// Sorted.
-    totals: Vec<Duration>,
+    pub(crate) totals: Vec<Duration>,
     /// Sorted.
-    hops: Vec<Duration>,
-    errors: usize,
-    error_samples: Vec<(String, usize)>,
+    pub(crate) hops: Vec<Duration>,
+    pub(crate) errors: usize,
+    pub(crate) error_samples: Vec<(String, usize)>,
 }
 
 impl Phase {
-    fn successes(&self) -> usize {
+    pub(crate) fn successes(&self) -> usize {
         self.totals.len()
     }
 
-    fn rate(&self) -> f64 {
+    pub(crate) fn rate(&self) -> f64 {
         self.successes() as f64 / self.elapsed.as_secs_f64().max(1e-9)
     }
 
-    fn cpu_ms_per_signin(&self) -> f64 {
+    pub(crate) fn cpu_ms_per_signin(&self) -> f64 {
         self.cpu.as_secs_f64() * 1e3 / self.successes().max(1) as f64
     }
 }
@@ -168,17 +169,17 @@ where
 }
 
 /// What every sign-in shares.
-struct Ctx {
-    client: reqwest::Client,
+pub(crate) struct Ctx {
+    pub(crate) client: reqwest::Client,
     base: String,
-    oidc_provider: String,
-    issuer: OidcIssuer,
+    pub(crate) oidc_provider: String,
+    pub(crate) issuer: OidcIssuer,
     /// Held from `sign_in_as` to the answer of `/authorize` when the user must be exact.
     issuer_lock: tokio::sync::Mutex<()>,
 }
 
 impl Ctx {
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 }
@@ -446,10 +447,23 @@ async fn rs256_us(ctx: &Ctx) -> Result<f64> {
     Ok(started.elapsed().as_secs_f64() * 1e6 / f64::from(RS256_SAMPLES))
 }
 
-async fn bench_database(binary: &std::path::Path, database: &Database, args: &SsoArgs) -> Result<()> {
-    let users = args.concurrency.min(args.signins);
+/// A running server with one org: `example.com` and `example.org` verified, and an OIDC
+/// provider (the in-process issuer) for `example.com`.
+pub(crate) struct OidcOrg {
+    pub(crate) server: Server,
+    pub(crate) ctx: Ctx,
+    /// The org owner's access token.
+    pub(crate) access: String,
+    pub(crate) org: String,
+}
+
+/// Starts the issuer and a server, and sets up the org of [`OidcOrg`].
+pub(crate) async fn start_oidc_org(
+    binary: &Path,
+    database: &Database,
+    concurrency: usize,
+) -> Result<OidcOrg> {
     let issuer = OidcIssuer::start_now().await;
-    let saml_idp = Arc::new(tokio::task::spawn_blocking(|| SamlIdp::new(SAML_ENTITY_ID)).await?);
     let env = [
         ("GUILDHALL_OUTBOUND__ALLOW_PRIVATE_NETWORKS", "true".to_string()),
         ("GUILDHALL_OUTBOUND__ALLOW_HTTP", "true".to_string()),
@@ -459,11 +473,10 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &Ss
     let mut server = start_server(binary, database, &env)?;
     let client = reqwest::Client::builder()
         .redirect(Policy::none())
-        .pool_max_idle_per_host(args.concurrency)
+        .pool_max_idle_per_host(concurrency)
         .timeout(REQUEST_TIMEOUT)
         .build()?;
     wait_ready(&mut server, &client).await?;
-    let pid = server.pid();
     let mut ctx = Ctx {
         client,
         base: server.url(""),
@@ -491,19 +504,52 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &Ss
         admin_post(&ctx, &access, &format!("{path}/{domain}/verify"), &verify, StatusCode::OK).await?;
     }
     let providers = format!("/api/v1/orgs/{org}/sso/providers");
-    let oidc = json!({
+    let oidc = oidc_provider_body(&ctx.issuer);
+    let created = admin_post(&ctx, &access, &providers, &oidc, StatusCode::CREATED).await?;
+    ctx.oidc_provider = created["id"].as_str().context("OIDC provider id")?.to_string();
+    Ok(OidcOrg { server, ctx, access, org })
+}
+
+/// The body that creates (POST) or replaces (PUT) the bench's OIDC provider.
+pub(crate) fn oidc_provider_body(issuer: &OidcIssuer) -> Value {
+    json!({
         "kind": "oidc",
         "name": "Bench OIDC",
         "domains": ["example.com"],
         "oidc": {
-            "discovery_url": ctx.issuer.discovery_url(),
-            "client_id": ctx.issuer.client_id,
-            "client_secret": ctx.issuer.client_secret,
+            "discovery_url": issuer.discovery_url(),
+            "client_id": issuer.client_id,
+            "client_secret": issuer.client_secret,
             "groups_claim": "groups",
         },
-    });
-    let created = admin_post(&ctx, &access, &providers, &oidc, StatusCode::CREATED).await?;
-    ctx.oidc_provider = created["id"].as_str().context("OIDC provider id")?.to_string();
+    })
+}
+
+/// OIDC sign-ins `0..count` on `workers` workers, sign-in `i` as user `i % users`; `exact` makes
+/// the issuer authenticate exactly that user (the warm-up, which creates the accounts).
+pub(crate) async fn oidc_signins(
+    ctx: &Arc<Ctx>,
+    pid: u32,
+    count: usize,
+    users: usize,
+    workers: usize,
+    exact: bool,
+) -> Result<Phase> {
+    let ctx = ctx.clone();
+    let users = users.max(1);
+    drive(pid, count, workers, move |i| {
+        let ctx = ctx.clone();
+        async move { oidc_sign_in(&ctx, i % users, exact).await }
+    })
+    .await
+}
+
+async fn bench_database(binary: &Path, database: &Database, args: &SsoArgs) -> Result<()> {
+    let users = args.concurrency.min(args.signins);
+    let saml_idp = Arc::new(tokio::task::spawn_blocking(|| SamlIdp::new(SAML_ENTITY_ID)).await?);
+    let OidcOrg { server, ctx, access, org } = start_oidc_org(binary, database, args.concurrency).await?;
+    let pid = server.pid();
+    let providers = format!("/api/v1/orgs/{org}/sso/providers");
     let saml = json!({
         "kind": "saml",
         "name": "Bench SAML",
@@ -530,25 +576,11 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &Ss
     let ctx = Arc::new(ctx);
 
     // OIDC: warm-up (each user once, exactly), then the timed sign-ins.
-    let warm = {
-        let ctx = ctx.clone();
-        drive(pid, users, args.concurrency, move |i| {
-            let ctx = ctx.clone();
-            async move { oidc_sign_in(&ctx, i, true).await }
-        })
-        .await?
-    };
+    let warm = oidc_signins(&ctx, pid, users, users, args.concurrency, true).await?;
     if warm.errors > 0 {
         bail!("OIDC warm-up: {} of {users} sign-ins failed: {:?}", warm.errors, warm.error_samples);
     }
-    let oidc = {
-        let ctx = ctx.clone();
-        drive(pid, args.signins, args.concurrency, move |i| {
-            let ctx = ctx.clone();
-            async move { oidc_sign_in(&ctx, i % users, false).await }
-        })
-        .await?
-    };
+    let oidc = oidc_signins(&ctx, pid, args.signins, users, args.concurrency, false).await?;
 
     // SAML: the same, with the responses made above.
     let warm_up = Arc::new(responses.warm_up);
