@@ -17,6 +17,8 @@ pub mod mfa_challenge;
 pub mod mfa_recovery_code;
 pub mod mfa_totp;
 pub mod org;
+pub mod plugin;
+pub mod plugin_run;
 pub mod refresh_token;
 pub mod role;
 pub mod scim_token;

@@ -25,6 +25,11 @@ pub struct Model {
     pub sp_key: Option<Vec<u8>>,
     /// The self-signed certificate of that key (PEM), published in our SP metadata.
     pub sp_certificate: Option<String>,
+    /// A role-mapper plugin of the org that decides the role and teams at sign-in.
+    pub role_mapper_plugin_id: Option<Uuid>,
+    /// Whether a failing role mapper refuses the sign-in (otherwise the mapping table and
+    /// default role decide).
+    pub plugin_fail_closed: bool,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -20,6 +20,8 @@ pub struct Model {
     /// Since when every delivery has failed (cleared by a success).
     pub failing_since: Option<DateTimeUtc>,
     pub disabled_reason: Option<String>,
+    /// A webhook-transform plugin of the org that reshapes (or drops) each delivery.
+    pub transform_plugin_id: Option<Uuid>,
     pub created_by: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

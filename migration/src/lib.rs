@@ -23,6 +23,7 @@ mod m20261203_000016_create_webhooks;
 mod m20261203_000017_create_sso_providers;
 mod m20261203_000018_sso_sign_in;
 mod m20261203_000019_sso_sp_keys;
+mod m20261203_000020_create_plugins;
 
 pub struct Migrator;
 
@@ -49,6 +50,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000017_create_sso_providers::Migration),
             Box::new(m20261203_000018_sso_sign_in::Migration),
             Box::new(m20261203_000019_sso_sp_keys::Migration),
+            Box::new(m20261203_000020_create_plugins::Migration),
         ]
     }
 }

@@ -30,6 +30,7 @@ use crate::{
     mfa::api::MfaApi,
     orgs::api::OrgsApi,
     passwords::PasswordHasher,
+    plugins::api::PluginsApi,
     roles::api::RolesApi,
     scim::{
         api::ScimTokensApi,
@@ -76,6 +77,8 @@ pub enum Tag {
     Scim,
     /// Enterprise SSO: the org's identity providers (OIDC, SAML 2.0).
     Sso,
+    /// WebAssembly plugins: role mappers and webhook transforms, sandboxed.
+    Plugins,
     /// Instance users (instance admins only).
     Users,
     /// Instance settings (instance admins only).
@@ -151,7 +154,7 @@ apis!(
     (DomainsApi, SsoProvidersApi),
     ServiceAccountsApi,
     AuditApi,
-    (EventsApi, WebhooksApi),
+    (EventsApi, WebhooksApi, PluginsApi),
     (
         ScimTokensApi,
         ScimDiscoveryApi,
@@ -236,6 +239,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
     let mailer = crate::mail::Mailer::new(&config.mail, &config.data_dir)?;
     let outbound = crate::outbound::Outbound::new(&config.outbound)?;
     let commits = crate::group_commit::Commits::start(&writer);
+    let plugins = crate::plugins::host(&config, true)?;
     Ok(AppState {
         mailer,
         outbound,
@@ -248,6 +252,7 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
             config.sso.login_starts_per_minute,
         )),
         sso_discovery: Arc::default(),
+        plugins,
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),

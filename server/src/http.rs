@@ -37,6 +37,7 @@ pub struct Metrics {
     registry: Registry,
     requests: IntCounterVec,
     latency: HistogramVec,
+    plugin_calls: IntCounterVec,
 }
 
 impl Metrics {
@@ -53,9 +54,22 @@ impl Metrics {
                 ]),
             &["route", "method"],
         )?;
+        let plugin_calls = IntCounterVec::new(
+            Opts::new(
+                "guildhall_plugin_calls_total",
+                "Plugin calls in real flows by hook and outcome (`ok`, or a PLUGIN_... failure code)",
+            ),
+            &["hook", "outcome"],
+        )?;
         registry.register(Box::new(requests.clone()))?;
         registry.register(Box::new(latency.clone()))?;
-        Ok(Self { registry, requests, latency })
+        registry.register(Box::new(plugin_calls.clone()))?;
+        Ok(Self { registry, requests, latency, plugin_calls })
+    }
+
+    /// Counts one plugin call of a real flow.
+    pub fn plugin_call(&self, hook: &str, outcome: &str) {
+        self.plugin_calls.with_label_values(&[hook, outcome]).inc();
     }
 
     fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {

@@ -43,6 +43,11 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
                 Ok(changed) => tracing::info!(changed, "picked up new IdP metadata"),
                 Err(err) => tracing::warn!(error = %err, "IdP metadata refresh failed"),
             }
+            match crate::plugins::service::purge_runs(&state, crate::plugins::RUN_RETENTION_DAYS).await {
+                Ok(0) => {}
+                Ok(purged) => tracing::info!(purged, "purged plugin runs past their retention"),
+                Err(err) => tracing::warn!(error = %err, "plugin run purge failed"),
+            }
             state.sso_login_starts.forget_idle();
             state.sso_failure_audits.forget_idle();
             match purge_stale_sign_in_state(&state).await {

@@ -79,4 +79,6 @@ pub struct AppState {
     pub sso_login_starts: Arc<sso::check::Limiter<String>>,
     /// OIDC discovery documents and key sets, per provider, for a few minutes.
     pub sso_discovery: Arc<sso::oidc_flow::DiscoveryCache>,
+    /// The WebAssembly plugin host: one engine, compiled components cached by content hash.
+    pub plugins: guildhall_plugin_host::Host,
 }

@@ -159,5 +159,7 @@ org_scoped!(
     event,
     webhook_endpoint,
     webhook_delivery,
-    sso_provider
+    sso_provider,
+    plugin,
+    plugin_run
 );

@@ -16,6 +16,7 @@ mod mfa;
 mod oidc_issuer_selftest;
 mod ops;
 mod orgs;
+mod plugins;
 mod refresh;
 mod roles;
 mod saml_verify;

@@ -24,16 +24,16 @@ pub async fn sso_server() -> TestServer {
     .await
 }
 
-struct World {
-    server: TestServer,
-    owner: Client,
-    org: String,
-    idp: OidcIssuer,
-    provider: String,
+pub struct World {
+    pub server: TestServer,
+    pub owner: Client,
+    pub org: String,
+    pub idp: OidcIssuer,
+    pub provider: String,
 }
 
 /// A server, an owner whose org verified `example.com`, a live issuer and an OIDC provider for it.
-async fn world(extra: Value) -> World {
+pub async fn world(extra: Value) -> World {
     let server = sso_server().await;
     let (owner, body) = server.signup("owner@example.com").await;
     let org = body["org"]["id"].as_str().unwrap().to_string();
@@ -81,7 +81,7 @@ impl World {
     }
 
     /// A whole sign-in as `user`: the callback's answer.
-    async fn sign_in(&self, user: IdpUser) -> Hop {
+    pub async fn sign_in(&self, user: IdpUser) -> Hop {
         self.idp.sign_in_as(user);
         let mut browser = Browser::new();
         let callback = self.to_callback(&mut browser).await;
@@ -89,7 +89,7 @@ impl World {
     }
 
     /// A whole sign-in as `user`, exchanged for tokens.
-    async fn tokens(&self, user: IdpUser) -> Value {
+    pub async fn tokens(&self, user: IdpUser) -> Value {
         let hop = self.sign_in(user).await;
         assert_eq!(hop.status, 303, "{}", hop.text);
         assert!(hop.location().starts_with(RETURN_TO), "{}", hop.location());

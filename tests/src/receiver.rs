@@ -49,9 +49,15 @@ pub struct Received {
     pub signature: String,
     pub raw: Vec<u8>,
     pub body: Value,
+    /// Every header, names lowercased.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    }
+
     pub fn event_type(&self) -> &str {
         self.body["type"].as_str().unwrap_or_default()
     }
@@ -95,6 +101,11 @@ async fn receive(req: &Request, body: Vec<u8>, inner: Data<&Arc<Mutex<Inner>>>) 
         signature: header("webhook-signature"),
         body: serde_json::from_slice(&body).unwrap_or(Value::Null),
         raw: body,
+        headers: req
+            .headers()
+            .iter()
+            .map(|(n, v)| (n.as_str().to_ascii_lowercase(), v.to_str().unwrap_or_default().to_string()))
+            .collect(),
     };
     let reply = {
         let mut inner = inner.lock().expect("receiver lock");

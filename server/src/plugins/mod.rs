@@ -7,11 +7,18 @@
 //! a restart or another node loads rather than recompiles. The components themselves live in
 //! the database, so nodes stay stateless.
 
+pub mod api;
+pub mod service;
+pub mod types;
+
 use std::time::Duration;
 
 use guildhall_plugin_host::{Host, HostConfig, Limits};
 
 use crate::config::Config;
+
+/// How long the record of a plugin's calls is kept.
+pub const RUN_RETENTION_DAYS: i64 = 30;
 
 /// The limits every call runs under, from the `[plugins]` configuration.
 pub fn limits(config: &Config) -> Limits {
@@ -38,7 +45,8 @@ pub fn host_config(config: &Config, with_disk_cache: bool) -> HostConfig {
 
 /// A host for this configuration.
 pub fn host(config: &Config, with_disk_cache: bool) -> anyhow::Result<Host> {
-    Host::new(host_config(config, with_disk_cache)).map_err(|e| anyhow::anyhow!("the plugin host cannot start: {e}"))
+    Host::new(host_config(config, with_disk_cache))
+        .map_err(|e| anyhow::anyhow!("the plugin host cannot start: {e}"))
 }
 
 fn kib(n: u32) -> usize {

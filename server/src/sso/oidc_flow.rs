@@ -380,7 +380,18 @@ pub async fn finish(
         Some(Value::String(one)) => vec![one.clone()],
         _ => Vec::new(),
     };
-    let asserted = Asserted { subject, email, groups };
+    // Everything but the token's own mechanics, for a role-mapper plugin.
+    const MECHANICS: &[&str] =
+        &["iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "auth_time", "azp", "sid", "jti"];
+    let attributes = super::signin::plugin_attributes(
+        claims
+            .iter()
+            .filter(|(name, _)| !MECHANICS.contains(&name.as_str()) && name.as_str() != groups_claim)
+            .map(|(name, value)| {
+                (name.as_str(), value.as_str().map_or_else(|| value.to_string(), str::to_string))
+            }),
+    );
+    let asserted = Asserted { subject, email, groups, attributes };
     if asserted.groups.is_empty() && overage(&claims, groups_claim) {
         let rejection = Rejection::new(
             Reason::GroupsOverage,

@@ -80,6 +80,11 @@ pub enum Reason {
     DecryptionFailed,
     /// The provider requires encrypted assertions, and this one came in the clear.
     EncryptionRequired,
+    /// The org's role-mapping plugin refused the sign-in (its reason is in the details).
+    DeniedByPlugin,
+    /// The org's role-mapping plugin failed and the provider refuses sign-ins then
+    /// (`plugin_failure: closed`).
+    PluginFailed,
 }
 
 impl Reason {
@@ -117,6 +122,8 @@ impl Reason {
             Self::AccountNotEligible => "account_not_eligible",
             Self::DecryptionFailed => "decryption_failed",
             Self::EncryptionRequired => "encryption_required",
+            Self::DeniedByPlugin => "denied_by_plugin",
+            Self::PluginFailed => "plugin_failed",
         }
     }
 }

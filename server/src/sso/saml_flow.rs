@@ -127,6 +127,9 @@ pub async fn accept(
         subject: verified.name_id.clone(),
         email: verified.email.clone(),
         groups: verified.groups.clone(),
+        attributes: super::signin::plugin_attributes(
+            verified.attributes.iter().map(|(name, values)| (name.as_str(), values.join(","))),
+        ),
     };
     let with_who = |r: Rejection| Stopped::refused(r, Some(&provider)).naming(&asserted);
     match (&login, verified.in_response_to.as_deref()) {

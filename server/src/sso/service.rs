@@ -49,6 +49,8 @@ pub struct Checked {
     sso_required: bool,
     settings: Settings,
     client_secret: Option<String>,
+    role_mapper_plugin_id: Option<Uuid>,
+    plugin_fail_closed: bool,
 }
 
 pub enum Settings {
@@ -98,6 +100,11 @@ pub async fn check(state: &AppState, input: SsoProviderInput) -> Result<Checked,
             domains.push(domain);
         }
     }
+    let plugin_fail_closed = match input.plugin_failure.as_deref().map(str::trim) {
+        None | Some("open") => false,
+        Some("closed") => true,
+        Some(_) => return Err(ApiError::validation("plugin_failure", "must be `open` or `closed`")),
+    };
     let outbound = &state.outbound;
     let (settings, client_secret) = match (input.kind, input.saml, input.oidc) {
         (SsoKind::Saml, Some(mut saml_input), None) => {
@@ -139,6 +146,8 @@ pub async fn check(state: &AppState, input: SsoProviderInput) -> Result<Checked,
         sso_required: input.sso_required.unwrap_or(false),
         settings,
         client_secret,
+        role_mapper_plugin_id: input.role_mapper_plugin_id,
+        plugin_fail_closed,
     })
 }
 
@@ -187,6 +196,18 @@ async fn check_in_org<C: ConnectionTrait>(
                 format!("`{domain}` is already served by the provider `{}`", other.name),
             ));
         }
+    }
+    if let Some(plugin) = checked.role_mapper_plugin_id {
+        let plugin = crate::plugins::service::require_world(
+            db,
+            ctx.org_id(),
+            plugin,
+            guildhall_plugin_host::World::RoleMapper,
+            "role_mapper_plugin_id",
+        )
+        .await?;
+        // The plugin may confer up to its uploader's role: whoever puts it to work stands as high.
+        members::service::check_role_assignable(db, ctx, &plugin.ceiling_role).await?;
     }
     members::service::check_role_assignable(db, ctx, &checked.default_role).await
 }
@@ -259,6 +280,8 @@ pub async fn create(
         metadata_refreshed_at: fetched_at(&checked.settings, now),
         sp_certificate: sp_key.as_ref().map(|k| k.certificate_pem.clone()),
         sp_key: sp_key.map(|k| k.key),
+        role_mapper_plugin_id: checked.role_mapper_plugin_id,
+        plugin_fail_closed: checked.plugin_fail_closed,
         created_by: Some(ctx.principal().user_id),
         created_at: now,
         updated_at: now,
@@ -312,6 +335,8 @@ pub async fn replace(
         ("sso_required", before.sso_required != checked.sso_required),
         ("settings", before.settings != settings),
         ("client_secret", client_secret.is_some()),
+        ("role_mapper_plugin_id", before.role_mapper_plugin_id != checked.role_mapper_plugin_id),
+        ("plugin_failure", before.plugin_fail_closed != checked.plugin_fail_closed),
     ] {
         if differs {
             changed.push(name.to_string());
@@ -323,6 +348,8 @@ pub async fn replace(
     row.jit = Set(checked.jit);
     row.default_role = Set(checked.default_role);
     row.sso_required = Set(checked.sso_required);
+    row.role_mapper_plugin_id = Set(checked.role_mapper_plugin_id);
+    row.plugin_fail_closed = Set(checked.plugin_fail_closed);
     row.settings = Set(settings);
     if let Some(sealed) = client_secret {
         row.client_secret = Set(Some(sealed));
@@ -436,6 +463,8 @@ pub fn view(state: &AppState, row: sso_provider::Model, now: DateTime<Utc>) -> R
         jit: row.jit,
         default_role: row.default_role,
         sso_required: row.sso_required,
+        role_mapper_plugin_id: row.role_mapper_plugin_id,
+        plugin_failure: if row.plugin_fail_closed { "closed" } else { "open" }.into(),
         saml,
         oidc,
         created_at: row.created_at,

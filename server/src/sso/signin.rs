@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{membership, org, sso_code, sso_identity, sso_provider, user};
+use guildhall_plugin_host::{RoleDecision, RoleInput, Source};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     sea_query::Expr,
@@ -32,6 +33,7 @@ use crate::{
     mapping::{Group, service::Ranked},
     orgs::{self, MembershipStatus},
     permissions,
+    plugins::service as plugins,
     provisioning::{self, JoinOutcome},
     scope::{OrgId, Origin, Scope},
     sessions::service::{self as sessions, Authn, SignedIn},
@@ -52,6 +54,26 @@ pub struct Asserted {
     pub subject: String,
     pub email: Option<String>,
     pub groups: Vec<String>,
+    /// The other claims or attributes, flattened to text (for a role-mapper plugin).
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+/// At most this many attributes, each name and value at most this long, reach a plugin.
+const MAX_PLUGIN_ATTRIBUTES: usize = 64;
+const MAX_PLUGIN_ATTRIBUTE_LEN: usize = 1024;
+
+/// Claims or attributes as a plugin sees them: text values, bounded in count and length.
+pub fn plugin_attributes<'a>(
+    pairs: impl IntoIterator<Item = (&'a str, String)>,
+) -> std::collections::BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter(|(name, value)| {
+            name.len() <= MAX_PLUGIN_ATTRIBUTE_LEN && value.len() <= MAX_PLUGIN_ATTRIBUTE_LEN
+        })
+        .take(MAX_PLUGIN_ATTRIBUTES)
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
 }
 
 /// A sign-in that did not finish: refused for a reason the user is shown and the org audits, or
@@ -143,6 +165,14 @@ pub async fn complete(
         ),
         None => None,
     };
+    // The org's role mapper decides before the write transaction starts (it may take a while).
+    let verdict = match provider.role_mapper_plugin_id {
+        Some(plugin_id) => {
+            plugin_verdict(state, meta, provider, method, plugin_id, &subject, email.as_deref(), &asserted)
+                .await?
+        }
+        None => Verdict::default(),
+    };
     let tx = db::begin_write(&state.writer).await?;
     let org = org::Entity::find_by_id(provider.org_id)
         .one(&tx)
@@ -219,7 +249,10 @@ pub async fn complete(
     let scope = origin.as_actor(Actor::User(account.id)).in_org(OrgId::stored(org.id));
     let groups: Vec<&str> = asserted.groups.iter().take(MAX_GROUPS).map(String::as_str).collect();
     let ranked = Ranked::load(&tx, org.id).await?;
-    let mapped = ranked.role_for(groups.iter().map(|g| Group { name: g, external_id: None }));
+    let mapped = match verdict.role.as_deref() {
+        Some(role) => Some(role),
+        None => ranked.role_for(groups.iter().map(|g| Group { name: g, external_id: None })),
+    };
     let (membership, joined) = match provisioning::admit_under(
         &tx,
         &scope,
@@ -250,6 +283,9 @@ pub async fn complete(
     } else {
         apply_mapped_role(&tx, &scope, &membership, mapped, now).await?
     };
+    if !verdict.teams.is_empty() {
+        crate::teams::service::place_by_name(&tx, &scope, &account, &verdict.teams, now).await?;
+    }
     match link {
         Some(link) => {
             sso_identity::Entity::update_many()
@@ -363,6 +399,67 @@ async fn apply_mapped_role(
     };
     changes::record(tx, scope, Event::MemberRoleChanged(changed)).await?;
     Ok(target.to_string())
+}
+
+/// What the org's role-mapper plugin decided: a role (none: the mapping table and default role
+/// decide) and teams to place the person in.
+#[derive(Default)]
+struct Verdict {
+    role: Option<String>,
+    teams: Vec<String>,
+}
+
+/// Asks the provider's role-mapper plugin. A denial refuses the sign-in with the plugin's
+/// reason; a failure (already audited as `plugin.failed`) refuses it only when the provider
+/// fails closed, and otherwise leaves the decision to the mapping table and default role.
+#[allow(clippy::too_many_arguments)]
+async fn plugin_verdict(
+    state: &AppState,
+    meta: &RequestMeta,
+    provider: &sso_provider::Model,
+    method: SsoKind,
+    plugin_id: Uuid,
+    subject: &str,
+    email: Option<&str>,
+    asserted: &Asserted,
+) -> Result<Verdict, Failure> {
+    let org = org::Entity::find_by_id(provider.org_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| refused(Reason::ProviderDisabled, "the provider's org is gone"))?;
+    let input = RoleInput {
+        org_slug: org.slug,
+        source: match method {
+            SsoKind::Oidc => Source::Oidc,
+            SsoKind::Saml => Source::Saml,
+        },
+        subject: subject.to_string(),
+        email: email.unwrap_or_default().to_string(),
+        groups: asserted.groups.iter().take(MAX_GROUPS).cloned().collect(),
+        attributes: asserted.attributes.clone(),
+    };
+    let call = plugins::Call {
+        org_id: provider.org_id,
+        plugin_id,
+        hook: plugins::Hook::Sso,
+        hook_id: provider.id.to_string(),
+        consequence: if provider.plugin_fail_closed { "refused" } else { "fallback" },
+        meta,
+    };
+    match plugins::map_role(state, &call, input).await {
+        Ok(RoleDecision::Assign { role, teams }) => Ok(Verdict { role, teams }),
+        Ok(RoleDecision::Deny { reason }) => {
+            Err(refused(Reason::DeniedByPlugin, reason.chars().take(300).collect::<String>()))
+        }
+        Err(failed) if provider.plugin_fail_closed => Err(refused(
+            Reason::PluginFailed,
+            format!(
+                "the org's role-mapping plugin failed ({}), and this provider refuses sign-ins then",
+                failed.code
+            ),
+        )),
+        Err(_) => Ok(Verdict::default()),
+    }
 }
 
 /// Audits a refused sign-in in the provider's org (`sso.login_failed`), at most

@@ -54,6 +54,14 @@ pub struct SsoProviderInput {
     /// (default false).
     #[serde(default)]
     pub sso_required: Option<bool>,
+    /// A `role-mapper` plugin of the org that decides the role and teams at each sign-in (or
+    /// refuses it); configuring it takes standing as high as its uploader's role.
+    #[serde(default)]
+    pub role_mapper_plugin_id: Option<Uuid>,
+    /// What a failing role mapper does: `open` (default: the mapping table and default role
+    /// decide) or `closed` (the sign-in is refused as `plugin_failed`).
+    #[serde(default)]
+    pub plugin_failure: Option<String>,
     /// For `kind: saml`.
     #[serde(default)]
     pub saml: Option<SamlInput>,
@@ -130,6 +138,9 @@ pub struct SsoProvider {
     pub jit: bool,
     pub default_role: String,
     pub sso_required: bool,
+    pub role_mapper_plugin_id: Option<Uuid>,
+    /// `open` or `closed`.
+    pub plugin_failure: String,
     pub saml: Option<SamlView>,
     pub oidc: Option<OidcView>,
     pub created_at: DateTime<Utc>,

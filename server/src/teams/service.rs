@@ -21,7 +21,7 @@ use crate::{
     db,
     error::ApiError,
     paging::PageRequest,
-    scope::scoped,
+    scope::{Scope, scoped},
 };
 
 /// A team with the number of its members.
@@ -125,7 +125,7 @@ async fn find_member<C: ConnectionTrait>(
 /// Marks a team changed (its members count as part of it, as SCIM's `meta.lastModified` expects).
 async fn touch<C: ConnectionTrait>(
     db: &C,
-    ctx: &OrgContext,
+    ctx: &Scope,
     team_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<(), ApiError> {
@@ -310,6 +310,42 @@ pub async fn add_member(
     changes::record(&tx, ctx, Event::TeamMemberAdded(added)).await?;
     tx.commit().await?;
     Ok(Added::New(member))
+}
+
+/// Puts a member in the org's teams called `names` (case-insensitively) that exist and are not
+/// the directory's to manage; names of no such team are skipped. Answers the teams joined now.
+/// For a role-mapper plugin's placement at sign-in.
+pub async fn place_by_name<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    user: &user::Model,
+    names: &[String],
+    now: DateTime<Utc>,
+) -> Result<Vec<String>, ApiError> {
+    let mut joined = Vec::new();
+    for name in names {
+        let key = name.trim().to_lowercase();
+        let found = scoped::<team::Entity>(scope).filter(team::Column::NameKey.eq(key)).one(db).await?;
+        let Some(team) = found.filter(|t| !t.directory_managed) else { continue };
+        let row = team_member::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            org_id: Set(scope.org_id()),
+            team_id: Set(team.id),
+            user_id: Set(user.id),
+            created_at: Set(now),
+        };
+        let inserted = team_member::Entity::insert(row)
+            .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
+            .exec_without_returning(db)
+            .await?;
+        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+            touch(db, scope, team.id, now).await?;
+            let added = TeamMemberAdded { team_id: team.id, user_id: user.id, email: user.email.clone() };
+            changes::record(db, scope, Event::TeamMemberAdded(added)).await?;
+            joined.push(team.name);
+        }
+    }
+    Ok(joined)
 }
 
 /// Takes a user out of a team; the user stays in the org.

@@ -4,6 +4,7 @@ use poem_openapi::{
     ApiResponse, OpenApi,
     param::{Path, Query},
     payload::Json,
+    types::MaybeUndefined,
 };
 use uuid::Uuid;
 
@@ -80,6 +81,7 @@ impl WebhooksApi {
             event_types: service::check_types(body.event_types)?,
             description: service::check_description(body.description.as_deref().unwrap_or_default())?,
             enabled: body.enabled.unwrap_or(true),
+            transform_plugin_id: body.transform_plugin_id,
         };
         let (row, secret) = service::create(&state, &org, org.principal().user_id, new).await?;
         Ok(CreatedWebhook::Created(Json(WebhookResponse::of(row, Some(secret), org.now()))))
@@ -133,6 +135,11 @@ impl WebhooksApi {
             event_types: body.event_types.map(|t| service::check_types(Some(t))).transpose()?,
             description: body.description.as_deref().map(service::check_description).transpose()?,
             enabled: body.enabled,
+            transform_plugin_id: match body.transform_plugin_id {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(id) => Some(Some(id)),
+            },
         };
         let row = service::update(&state, &org, id.0, change).await?;
         Ok(Json(WebhookResponse::of(row, None, org.now())))

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{event, webhook_delivery, webhook_endpoint};
+use guildhall_plugin_host::World;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -25,6 +26,7 @@ use crate::{
     error::ApiError,
     outbound::OutboundError,
     paging::PageRequest,
+    plugins,
     scope::{Scope, scoped},
 };
 
@@ -42,6 +44,7 @@ pub struct NewWebhook {
     pub event_types: Vec<String>,
     pub description: String,
     pub enabled: bool,
+    pub transform_plugin_id: Option<Uuid>,
 }
 
 #[derive(Default)]
@@ -50,7 +53,11 @@ pub struct WebhookChange {
     pub event_types: Option<Vec<String>>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
+    /// `Some(None)` detaches the transform.
+    pub transform_plugin_id: Option<Option<Uuid>>,
 }
+
+const TRANSFORM_FIELD: &str = "transform_plugin_id";
 
 /// The sealing context of an endpoint's secrets: a sealed secret opens only for its endpoint.
 pub fn seal_context(id: Uuid) -> Vec<u8> {
@@ -151,6 +158,16 @@ pub async fn create(
             format!("an org may have at most {MAX_ENDPOINTS} webhook endpoints"),
         ));
     }
+    if let Some(plugin) = new.transform_plugin_id {
+        plugins::service::require_world(
+            &tx,
+            scope.org_id(),
+            plugin,
+            World::WebhookTransform,
+            TRANSFORM_FIELD,
+        )
+        .await?;
+    }
     let row = webhook_endpoint::Model {
         id,
         org_id: scope.org_id(),
@@ -164,6 +181,7 @@ pub async fn create(
         cursor_seq: head_seq(&tx, scope).await?,
         failing_since: None,
         disabled_reason: None,
+        transform_plugin_id: new.transform_plugin_id,
         created_by: Some(created_by),
         created_at: now,
         updated_at: now,
@@ -193,8 +211,28 @@ pub async fn update(
     let before = find(&tx, scope, id).await?;
     let before_types: Vec<String> = serde_json::from_str(&before.event_types).unwrap_or_default();
     let mut row = before.clone().into_active_model();
-    let mut updated =
-        WebhookUpdated { webhook_id: id, url: None, event_types: None, enabled: None, description: None };
+    let mut updated = WebhookUpdated {
+        webhook_id: id,
+        url: None,
+        event_types: None,
+        enabled: None,
+        description: None,
+        transform_plugin_id: None,
+    };
+    if let Some(plugin) = change.transform_plugin_id.filter(|p| *p != before.transform_plugin_id) {
+        if let Some(plugin) = plugin {
+            plugins::service::require_world(
+                &tx,
+                scope.org_id(),
+                plugin,
+                World::WebhookTransform,
+                TRANSFORM_FIELD,
+            )
+            .await?;
+        }
+        updated.transform_plugin_id = Some(ValueChange::new(before.transform_plugin_id, plugin));
+        row.transform_plugin_id = Set(plugin);
+    }
     if let Some(url) = change.url.filter(|u| *u != before.url) {
         updated.url = Some(ValueChange::new(&before.url, &url));
         row.url = Set(url);
@@ -218,6 +256,7 @@ pub async fn update(
         }
     }
     let nothing = updated.url.is_none()
+        && updated.transform_plugin_id.is_none()
         && updated.event_types.is_none()
         && updated.description.is_none()
         && updated.enabled.is_none();

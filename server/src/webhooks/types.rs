@@ -1,6 +1,6 @@
 use chrono::{DateTime, Utc};
 use guildhall_entities::{webhook_delivery, webhook_endpoint};
-use poem_openapi::Object;
+use poem_openapi::{Object, types::MaybeUndefined};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -17,6 +17,9 @@ pub struct CreateWebhookRequest {
     pub description: Option<String>,
     /// Default true.
     pub enabled: Option<bool>,
+    /// A `webhook-transform` plugin of the org that reshapes (or drops) each delivery to this
+    /// endpoint; if it fails, the delivery fails (nothing untransformed is sent).
+    pub transform_plugin_id: Option<Uuid>,
 }
 
 /// Changes to an endpoint: only the fields sent change. Enabling a disabled endpoint resumes
@@ -28,6 +31,9 @@ pub struct UpdateWebhookRequest {
     pub event_types: Option<Vec<String>>,
     pub description: Option<String>,
     pub enabled: Option<bool>,
+    /// A `webhook-transform` plugin of the org; `null` detaches it.
+    #[serde(default)]
+    pub transform_plugin_id: MaybeUndefined<Uuid>,
 }
 
 /// A webhook endpoint. `secret` appears only when it is made or rotated.
@@ -42,6 +48,8 @@ pub struct WebhookResponse {
     pub disabled_reason: Option<String>,
     /// Since when every attempt has failed.
     pub failing_since: Option<DateTime<Utc>>,
+    /// The transform plugin applied to each delivery.
+    pub transform_plugin_id: Option<Uuid>,
     /// The signing secret (`whsec_...`), shown only in the answer that made it.
     #[oai(skip_serializing_if_is_none)]
     pub secret: Option<String>,
@@ -61,6 +69,7 @@ impl WebhookResponse {
             enabled: row.enabled,
             disabled_reason: row.disabled_reason,
             failing_since: row.failing_since,
+            transform_plugin_id: row.transform_plugin_id,
             secret,
             previous_secret_valid_until: row.previous_secret_until.filter(|t| *t > now),
             created_at: row.created_at,
@@ -83,7 +92,8 @@ pub struct DeliveryResponse {
     /// The event's id: the `webhook-id` header of every attempt.
     pub event_id: Uuid,
     pub event_type: String,
-    /// `pending`, `delivering`, `succeeded` or `failed` (gave up, or the endpoint was disabled).
+    /// `pending`, `delivering`, `succeeded`, `failed` (gave up, or the endpoint was disabled) or
+    /// `dropped` (the endpoint's transform plugin chose not to deliver it).
     pub status: String,
     /// Attempts made so far.
     pub attempts: i32,

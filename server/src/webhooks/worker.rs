@@ -31,13 +31,17 @@ use crate::{
     error::ApiError,
     http::RequestMeta,
     outbound::OutboundError,
+    plugins::service as plugins,
     scope::{OrgId, Origin},
 };
+use guildhall_plugin_host::{TransformInput, TransformOutput};
 
 pub const PENDING: &str = "pending";
 pub const DELIVERING: &str = "delivering";
 pub const SUCCEEDED: &str = "succeeded";
 pub const FAILED: &str = "failed";
+/// The endpoint's transform plugin chose not to deliver this event.
+pub const DROPPED: &str = "dropped";
 
 /// Waits after the 1st, 2nd, ... failed attempt; after the last, the delivery fails for good.
 pub const SCHEDULE: [Duration; 7] = [
@@ -149,7 +153,7 @@ pub async fn purge_finished(state: &AppState, now: DateTime<Utc>) -> Result<u64,
     let cutoff = now - Duration::days(i64::from(state.config.events.retention_days));
     let tx = db::begin_write(&state.writer).await?;
     let gone = webhook_delivery::Entity::delete_many()
-        .filter(webhook_delivery::Column::Status.is_in([SUCCEEDED, FAILED]))
+        .filter(webhook_delivery::Column::Status.is_in([SUCCEEDED, FAILED, DROPPED]))
         .filter(webhook_delivery::Column::UpdatedAt.lt(cutoff))
         .exec(&tx)
         .await?;
@@ -286,6 +290,8 @@ struct Outcome {
     retry_after: Option<Duration>,
     /// Retrying cannot help (the event is gone, the endpoint is off).
     permanent: bool,
+    /// The transform plugin dropped the event: nothing was sent, and nothing failed.
+    dropped: bool,
 }
 
 impl Outcome {
@@ -303,8 +309,14 @@ async fn attempt(
     let event = event::Entity::find_by_id(delivery.event_id).one(&state.db).await?;
     let outcome = match (&endpoint, event) {
         (Some(endpoint), Some(event)) if endpoint.enabled => {
-            let body = EventEnvelope::from(event).to_json_string().into_bytes();
-            send(state, endpoint, &delivery.event_id.to_string(), body).await
+            let envelope = EventEnvelope::from(event);
+            match transformed(state, endpoint, &envelope).await {
+                Ok(Some((body, extra))) => {
+                    send(state, endpoint, &delivery.event_id.to_string(), body, extra).await
+                }
+                Ok(None) => Outcome::dropped(),
+                Err(outcome) => outcome,
+            }
         }
         (Some(_), Some(_)) => Outcome::permanent("the endpoint is disabled"),
         (_, None) => Outcome::permanent("the event is past its retention"),
@@ -315,7 +327,18 @@ async fn attempt(
 
 impl Outcome {
     fn failed(why: &str) -> Self {
-        Self { status: None, latency_ms: None, error: Some(why.into()), retry_after: None, permanent: false }
+        Self {
+            status: None,
+            latency_ms: None,
+            error: Some(why.into()),
+            retry_after: None,
+            permanent: false,
+            dropped: false,
+        }
+    }
+
+    fn dropped() -> Self {
+        Self { error: None, permanent: true, dropped: true, ..Self::failed("") }
     }
 
     fn permanent(why: &str) -> Self {
@@ -323,8 +346,62 @@ impl Outcome {
     }
 }
 
-/// Signs and POSTs `body` to the endpoint.
-async fn send(state: &AppState, endpoint: &webhook_endpoint::Model, id: &str, body: Vec<u8>) -> Outcome {
+/// Headers a transform may not set: ours, and those of the transport.
+const RESERVED_HEADERS: &[&str] =
+    &["content-type", "content-length", "host", "transfer-encoding", "connection"];
+
+/// The body to deliver (and extra headers): the envelope as is, or what the endpoint's
+/// transform plugin made of it; `None` when the plugin dropped it. A failing plugin fails the
+/// delivery for good (a plugin is deterministic, and nothing untransformed is ever sent).
+async fn transformed(
+    state: &AppState,
+    endpoint: &webhook_endpoint::Model,
+    envelope: &EventEnvelope,
+) -> Result<Option<(Vec<u8>, Vec<(String, String)>)>, Outcome> {
+    let body = envelope.to_json_string();
+    let Some(plugin_id) = endpoint.transform_plugin_id else {
+        return Ok(Some((body.into_bytes(), Vec::new())));
+    };
+    let payload = serde_json::from_str(&body)
+        .map_err(|e| Outcome::permanent(&format!("the event is not JSON: {e}")))?;
+    let meta = crate::http::RequestMeta::default();
+    let call = plugins::Call {
+        org_id: endpoint.org_id,
+        plugin_id,
+        hook: plugins::Hook::Webhook,
+        hook_id: endpoint.id.to_string(),
+        consequence: "not_delivered",
+        meta: &meta,
+    };
+    let input = TransformInput { event_type: envelope.type_.clone(), payload };
+    match plugins::transform(state, &call, input).await {
+        Ok(TransformOutput::Replace { payload, headers }) => {
+            let body = serde_json::to_vec(&payload).map_err(|e| Outcome::permanent(&e.to_string()))?;
+            let extra = headers
+                .into_iter()
+                .filter(|(name, _)| {
+                    let name = name.to_ascii_lowercase();
+                    !RESERVED_HEADERS.contains(&name.as_str()) && !name.starts_with("webhook-")
+                })
+                .collect();
+            Ok(Some((body, extra)))
+        }
+        Ok(TransformOutput::Drop) => Ok(None),
+        Err(failed) => Err(Outcome::permanent(&format!(
+            "the transform plugin failed ({}): {}",
+            failed.code, failed.message
+        ))),
+    }
+}
+
+/// Signs and POSTs `body` to the endpoint, with a transform's `extra` headers.
+async fn send(
+    state: &AppState,
+    endpoint: &webhook_endpoint::Model,
+    id: &str,
+    body: Vec<u8>,
+    extra: Vec<(String, String)>,
+) -> Outcome {
     let now = state.clock.now();
     let keys = match keys_of(state, endpoint, now) {
         Ok(keys) => keys,
@@ -332,6 +409,14 @@ async fn send(state: &AppState, endpoint: &webhook_endpoint::Model, id: &str, bo
     };
     let timestamp = now.timestamp();
     let mut headers = reqwest::header::HeaderMap::new();
+    for (name, value) in extra {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(name.as_bytes()),
+            reqwest::header::HeaderValue::from_str(&value),
+        ) {
+            headers.insert(name, value);
+        }
+    }
     let mut put = |name: &'static str, value: String| {
         if let Ok(value) = reqwest::header::HeaderValue::from_str(&value) {
             headers.insert(name, value);
@@ -368,6 +453,7 @@ async fn send(state: &AppState, endpoint: &webhook_endpoint::Model, id: &str, bo
                 error,
                 retry_after,
                 permanent: false,
+                dropped: false,
             }
         }
         Err(OutboundError::Timeout) => Outcome::failed(&format!("timed out after {} s", timeout.as_secs())),
@@ -432,7 +518,9 @@ async fn settle(
         return Ok(());
     };
     let gone = outcome.status == Some(410);
-    let (status, next) = if outcome.ok() {
+    let (status, next) = if outcome.dropped {
+        (DROPPED, None)
+    } else if outcome.ok() {
         (SUCCEEDED, None)
     } else if gone || outcome.permanent || !endpoint.enabled {
         (FAILED, None)
@@ -456,8 +544,9 @@ async fn settle(
         .filter(webhook_delivery::Column::LeaseUntil.eq(lease))
         .exec(&tx)
         .await?;
-    // Another node took the attempt over after our lease ran out: its outcome stands.
-    if settled.rows_affected == 0 || !endpoint.enabled {
+    // Another node took the attempt over after our lease ran out: its outcome stands. A
+    // dropped event says nothing about the endpoint's health.
+    if settled.rows_affected == 0 || !endpoint.enabled || outcome.dropped {
         tx.commit().await?;
         return Ok(());
     }
@@ -522,7 +611,7 @@ pub async fn ping(state: &AppState, endpoint: &webhook_endpoint::Model) -> Webho
         "version": 1,
         "data": { "webhook_id": endpoint.id },
     });
-    let outcome = send(state, endpoint, &id.to_string(), body.to_string().into_bytes()).await;
+    let outcome = send(state, endpoint, &id.to_string(), body.to_string().into_bytes(), Vec::new()).await;
     WebhookTestResult {
         ok: outcome.ok(),
         response_status: outcome.status,

@@ -8,6 +8,7 @@ mod common;
 mod credentials;
 mod directory;
 mod orgs;
+mod plugins;
 mod sso;
 mod webhooks;
 
@@ -16,6 +17,7 @@ pub use common::*;
 pub use credentials::*;
 pub use directory::*;
 pub use orgs::*;
+pub use plugins::*;
 pub use sso::*;
 pub use webhooks::*;
 
@@ -325,6 +327,12 @@ catalog! {
     /// A sign-in through an org's identity provider was refused (the reason says why).
     SsoLoginFailed(SsoLoginFailed) = "sso.login_failed", 1, Org,
         |e| Some(("sso_provider", e.provider_id.to_string()));
+    /// A plugin was uploaded to the org.
+    PluginUploaded(PluginUploaded) = "plugin.uploaded", 1, Org, |e| Some(("plugin", e.plugin_id.to_string()));
+    /// A plugin was deleted.
+    PluginDeleted(PluginDeleted) = "plugin.deleted", 1, Org, |e| Some(("plugin", e.plugin_id.to_string()));
+    /// A plugin failed in a sign-in, a provisioning or a delivery.
+    PluginFailed(PluginFailed) = "plugin.failed", 1, Org, |e| Some(("plugin", e.plugin_id.to_string()));
     /// An instance admin changed instance settings.
     InstanceSettingsUpdated(InstanceSettingsUpdated) = "instance.settings_updated", 1, Instance, |_e| None;
     /// The token signing key was rotated.

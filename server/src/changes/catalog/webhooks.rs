@@ -20,6 +20,7 @@ pub struct WebhookUpdated {
     pub event_types: Option<super::ValueChange>,
     pub enabled: Option<super::ValueChange>,
     pub description: Option<super::ValueChange>,
+    pub transform_plugin_id: Option<super::ValueChange>,
 }
 
 #[derive(Clone, Debug, Object)]
