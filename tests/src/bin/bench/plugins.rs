@@ -309,6 +309,7 @@ async fn signins(binary: &Path, database: &Database, args: &PluginsArgs) -> Resu
     attach(&ctx, &access, &org, Some(&plugin_id)).await?;
     let with = phase("with the role mapper").await?;
     print_phase("with role-mapper-example", &with);
+    print_runs(&ctx, &access, &org, &plugin_id).await?;
     attach(&ctx, &access, &org, None).await?;
     let again = phase("without a plugin again").await?;
     print_phase("without, again (control)", &again);
@@ -395,6 +396,42 @@ async fn attach(ctx: &Ctx, access: &str, org: &str, plugin_id: Option<&str>) -> 
     if answer.get("role_mapper_plugin_id").is_some_and(|id| id.as_str() != plugin_id) {
         bail!("PUT {path} answered role_mapper_plugin_id {}", answer["role_mapper_plugin_id"]);
     }
+    Ok(())
+}
+
+/// The server's record of the newest calls (one page of 200): outcomes, time and fuel, which
+/// shows the sign-ins really ran the plugin.
+async fn print_runs(ctx: &Ctx, access: &str, org: &str, plugin_id: &str) -> Result<()> {
+    let path = format!("/api/v1/orgs/{org}/plugins/{plugin_id}/runs?limit=200");
+    let resp = ctx.client.get(ctx.url(&path)).bearer_auth(access).send().await?;
+    if !resp.status().is_success() {
+        bail!("GET {path}: {}", error_of(resp).await);
+    }
+    let page: Value = resp.json().await.context("the runs page is not JSON")?;
+    let runs = page["data"].as_array().context("the runs page has no data")?;
+    let mut outcomes: Vec<(String, usize)> = Vec::new();
+    for run in runs {
+        let outcome = run["outcome"].as_str().unwrap_or("?").to_string();
+        match outcomes.iter_mut().find(|(o, _)| *o == outcome) {
+            Some((_, n)) => *n += 1,
+            None => outcomes.push((outcome, 1)),
+        }
+    }
+    let mut durations: Vec<Duration> =
+        runs.iter().filter_map(|r| r["duration_us"].as_u64()).map(Duration::from_micros).collect();
+    durations.sort_unstable();
+    let mut fuel: Vec<u64> = runs.iter().filter_map(|r| r["fuel_used"].as_u64()).collect();
+    fuel.sort_unstable();
+    let outcomes: Vec<String> = outcomes.iter().map(|(o, n)| format!("{o} x{n}")).collect();
+    println!(
+        "  the server's runs record (newest {}{}): {}; call p50 {:.0} µs, p99 {:.0} µs; fuel p50 {}",
+        runs.len(),
+        if page["has_more"] == true { ", more" } else { "" },
+        outcomes.join(", "),
+        percentile(&durations, 0.50).as_secs_f64() * 1e6,
+        percentile(&durations, 0.99).as_secs_f64() * 1e6,
+        fuel.get(fuel.len() / 2).copied().unwrap_or(0),
+    );
     Ok(())
 }
 
