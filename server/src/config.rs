@@ -526,6 +526,27 @@ impl Config {
                 return Err(ConfigError::new(key, "must be an absolute http(s) URL without a fragment"));
             }
         }
+        if self.sso.login_starts_per_minute == 0 {
+            return Err(ConfigError::new("sso.login_starts_per_minute", "must be at least 1"));
+        }
+        let plugins = &self.plugins;
+        for (key, value, range) in [
+            ("plugins.memory_mib", plugins.memory_mib, 1..=4096),
+            ("plugins.max_input_kib", plugins.max_input_kib, 1..=16_384),
+            ("plugins.max_output_kib", plugins.max_output_kib, 1..=16_384),
+            ("plugins.max_component_kib", plugins.max_component_kib, 1..=65_536),
+            ("plugins.max_stack_kib", plugins.max_stack_kib, 64..=8192),
+        ] {
+            if !range.contains(&value) {
+                return Err(ConfigError::new(key, format!("must be {}..={}", range.start(), range.end())));
+            }
+        }
+        if plugins.fuel < 1_000 {
+            return Err(ConfigError::new("plugins.fuel", "must be at least 1000"));
+        }
+        if !(1..=60_000).contains(&plugins.timeout_ms) {
+            return Err(ConfigError::new("plugins.timeout_ms", "must be 1..=60000"));
+        }
         Ok(())
     }
 
@@ -559,7 +580,19 @@ const SECTIONS: &[(&str, &[&str])] = &[
     ("events", &["retention_days"]),
     ("outbound", &["allow_private_networks", "allow_http"]),
     ("webhooks", &["timeout_seconds", "poll_interval_ms", "concurrency", "disable_after_hours"]),
-    ("sso", &["return_urls"]),
+    ("sso", &["return_urls", "login_starts_per_minute"]),
+    (
+        "plugins",
+        &[
+            "fuel",
+            "memory_mib",
+            "timeout_ms",
+            "max_input_kib",
+            "max_output_kib",
+            "max_component_kib",
+            "max_stack_kib",
+        ],
+    ),
 ];
 
 const TOP_LEVEL: &[&str] = &[
@@ -678,6 +711,23 @@ mod tests {
             let vars = env(&[("GUILDHALL_DNS__RESOLVER", bad)]);
             let err = Config::load_from(None, &vars, &Overrides::default()).unwrap_err();
             assert_eq!(err.key, "dns.resolver", "{bad}");
+        }
+    }
+
+    #[test]
+    fn sso_and_plugin_limits_come_from_the_environment_and_are_checked() {
+        let vars = env(&[
+            ("GUILDHALL_SSO__LOGIN_STARTS_PER_MINUTE", "1000"),
+            ("GUILDHALL_PLUGINS__FUEL", "5000000"),
+            ("GUILDHALL_PLUGINS__MEMORY_MIB", "8"),
+        ]);
+        let (c, warnings) = Config::load_from(None, &vars, &Overrides::default()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert_eq!(c.sso.login_starts_per_minute, 1000);
+        assert_eq!((c.plugins.fuel, c.plugins.memory_mib, c.plugins.max_component_kib), (5_000_000, 8, 4096));
+        for (key, value) in [("GUILDHALL_PLUGINS__MEMORY_MIB", "0"), ("GUILDHALL_PLUGINS__FUEL", "10")] {
+            let err = Config::load_from(None, &env(&[(key, value)]), &Overrides::default()).unwrap_err();
+            assert!(err.key.starts_with("plugins."), "{key}: {}", err.key);
         }
     }
 

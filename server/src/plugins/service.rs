@@ -400,16 +400,21 @@ impl Failed {
     }
 }
 
+/// The plugin a flow names, if it is still there.
+async fn called(state: &AppState, call: &Call<'_>) -> Result<plugin::Model, Failed> {
+    match find_in_org(&state.db, call.org_id, call.plugin_id).await {
+        Ok(Some(row)) => Ok(row),
+        Ok(None) => Err(Failed::new("PLUGIN_MISSING", "the plugin no longer exists")),
+        Err(e) => Err(Failed::new("PLUGIN_HOST_ERROR", e.to_string())),
+    }
+}
+
 /// Runs a role mapper for a sign-in or provisioning: the decision, or why there is none. A
 /// role above the plugin's ceiling (its uploader's role) or unknown to the org counts as
 /// invalid output.
 pub async fn map_role(state: &AppState, call: &Call<'_>, input: RoleInput) -> Result<RoleDecision, Failed> {
     let input_json = serde_json::to_vec(&input).unwrap_or_default();
-    let row = match find_in_org(&state.db, call.org_id, call.plugin_id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Err(Failed::new("PLUGIN_MISSING", "the plugin no longer exists")),
-        Err(e) => return Err(Failed::new("PLUGIN_HOST_ERROR", e.to_string())),
-    };
+    let row = called(state, call).await?;
     let limits = limits_of(state, &row);
     let ran: Result<Run<RoleDecision>, PluginError> = match prepared(state, &row).await {
         Ok(plugin) => blocking(move || plugin.map_role(&input, &limits)).await,
@@ -453,11 +458,7 @@ pub async fn transform(
     input: TransformInput,
 ) -> Result<TransformOutput, Failed> {
     let input_json = serde_json::to_vec(&input).unwrap_or_default();
-    let row = match find_in_org(&state.db, call.org_id, call.plugin_id).await {
-        Ok(Some(row)) => row,
-        Ok(None) => return Err(Failed::new("PLUGIN_MISSING", "the plugin no longer exists")),
-        Err(e) => return Err(Failed::new("PLUGIN_HOST_ERROR", e.to_string())),
-    };
+    let row = called(state, call).await?;
     let limits = limits_of(state, &row);
     let ran = match prepared(state, &row).await {
         Ok(plugin) => blocking(move || plugin.transform(&input, &limits)).await,

@@ -288,21 +288,11 @@ pub async fn add_member(
         .await?
         .and_then(|(_, u)| u)
         .ok_or_else(|| ApiError::validation("user_id", "is not a member of this org"))?;
-    let row = team_member::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        org_id: Set(ctx.org_id()),
-        team_id: Set(team.id),
-        user_id: Set(user.id),
-        created_at: Set(now),
-    };
     // Already in the team (or added by a concurrent request): nothing to do.
-    let inserted = team_member::Entity::insert(row)
-        .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
-        .exec_without_returning(&tx)
-        .await?;
+    let inserted = insert_member(&tx, ctx, team.id, user.id, now).await?;
     // Read back what the database stored (PostgreSQL keeps microseconds).
     let (_, member) = find_member(&tx, ctx, team.id, user_id).await?.ok_or_else(ApiError::not_found)?;
-    if !matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+    if !inserted {
         return Ok(Added::Existing(member));
     }
     touch(&tx, ctx, team.id, now).await?;
@@ -310,6 +300,28 @@ pub async fn add_member(
     changes::record(&tx, ctx, Event::TeamMemberAdded(added)).await?;
     tx.commit().await?;
     Ok(Added::New(member))
+}
+
+/// Adds a member to a team unless already there; whether it was added now.
+async fn insert_member<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    team_id: Uuid,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, ApiError> {
+    let row = team_member::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        org_id: Set(scope.org_id()),
+        team_id: Set(team_id),
+        user_id: Set(user_id),
+        created_at: Set(now),
+    };
+    let inserted = team_member::Entity::insert(row)
+        .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
+        .exec_without_returning(db)
+        .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
 }
 
 /// Puts a member in the org's teams called `names` (case-insensitively) that exist and are not
@@ -327,18 +339,7 @@ pub async fn place_by_name<C: ConnectionTrait>(
         let key = name.trim().to_lowercase();
         let found = scoped::<team::Entity>(scope).filter(team::Column::NameKey.eq(key)).one(db).await?;
         let Some(team) = found.filter(|t| !t.directory_managed) else { continue };
-        let row = team_member::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            org_id: Set(scope.org_id()),
-            team_id: Set(team.id),
-            user_id: Set(user.id),
-            created_at: Set(now),
-        };
-        let inserted = team_member::Entity::insert(row)
-            .on_conflict_do_nothing_on([team_member::Column::TeamId, team_member::Column::UserId])
-            .exec_without_returning(db)
-            .await?;
-        if matches!(inserted, TryInsertResult::Inserted(n) if n > 0) {
+        if insert_member(db, scope, team.id, user.id, now).await? {
             touch(db, scope, team.id, now).await?;
             let added = TeamMemberAdded { team_id: team.id, user_id: user.id, email: user.email.clone() };
             changes::record(db, scope, Event::TeamMemberAdded(added)).await?;

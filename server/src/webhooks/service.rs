@@ -57,7 +57,24 @@ pub struct WebhookChange {
     pub transform_plugin_id: Option<Option<Uuid>>,
 }
 
-const TRANSFORM_FIELD: &str = "transform_plugin_id";
+/// A transform an endpoint names must be the org's, and a transform.
+async fn check_transform<C: ConnectionTrait>(
+    db: &C,
+    scope: &Scope,
+    plugin: Option<Uuid>,
+) -> Result<(), ApiError> {
+    if let Some(plugin) = plugin {
+        plugins::service::require_world(
+            db,
+            scope.org_id(),
+            plugin,
+            World::WebhookTransform,
+            "transform_plugin_id",
+        )
+        .await?;
+    }
+    Ok(())
+}
 
 /// The sealing context of an endpoint's secrets: a sealed secret opens only for its endpoint.
 pub fn seal_context(id: Uuid) -> Vec<u8> {
@@ -158,16 +175,7 @@ pub async fn create(
             format!("an org may have at most {MAX_ENDPOINTS} webhook endpoints"),
         ));
     }
-    if let Some(plugin) = new.transform_plugin_id {
-        plugins::service::require_world(
-            &tx,
-            scope.org_id(),
-            plugin,
-            World::WebhookTransform,
-            TRANSFORM_FIELD,
-        )
-        .await?;
-    }
+    check_transform(&tx, scope, new.transform_plugin_id).await?;
     let row = webhook_endpoint::Model {
         id,
         org_id: scope.org_id(),
@@ -220,16 +228,7 @@ pub async fn update(
         transform_plugin_id: None,
     };
     if let Some(plugin) = change.transform_plugin_id.filter(|p| *p != before.transform_plugin_id) {
-        if let Some(plugin) = plugin {
-            plugins::service::require_world(
-                &tx,
-                scope.org_id(),
-                plugin,
-                World::WebhookTransform,
-                TRANSFORM_FIELD,
-            )
-            .await?;
-        }
+        check_transform(&tx, scope, plugin).await?;
         updated.transform_plugin_id = Some(ValueChange::new(before.transform_plugin_id, plugin));
         row.transform_plugin_id = Set(plugin);
     }
