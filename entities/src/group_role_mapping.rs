@@ -12,6 +12,9 @@ pub struct Model {
     pub group_name: String,
     pub group_key: String,
     pub role: String,
+    /// The role of whoever made the mapping: it never changes a member whose role reaches
+    /// above that. `None` on mappings older than the column.
+    pub ceiling_role: Option<String>,
     pub created_at: DateTimeUtc,
 }
 

@@ -22,6 +22,10 @@ pub struct Model {
     pub session_ttl_minutes: Option<i32>,
     pub max_login_attempts: Option<i32>,
     pub lockout_minutes: Option<i32>,
+    /// A role-mapper plugin deciding the roles of the members the org's SCIM client provisions.
+    pub scim_role_mapper_plugin_id: Option<Uuid>,
+    /// Whether that plugin failing refuses the SCIM write (else the mapping table decides).
+    pub scim_plugin_fail_closed: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ mod m20261203_000017_create_sso_providers;
 mod m20261203_000018_sso_sign_in;
 mod m20261203_000019_sso_sp_keys;
 mod m20261203_000020_create_plugins;
+mod m20261203_000021_directory_role_mapper;
 
 pub struct Migrator;
 
@@ -51,6 +52,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000018_sso_sign_in::Migration),
             Box::new(m20261203_000019_sso_sp_keys::Migration),
             Box::new(m20261203_000020_create_plugins::Migration),
+            Box::new(m20261203_000021_directory_role_mapper::Migration),
         ]
     }
 }

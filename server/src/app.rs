@@ -244,15 +244,14 @@ pub async fn build_state(config: Config, clock: SharedClock) -> anyhow::Result<A
         mailer,
         outbound,
         commits,
-        sso_checks: Arc::default(),
-        sso_failure_audits: Arc::new(crate::sso::check::Limiter::per_minute(
+        sso_checks: Arc::new(crate::sso::check::limiter()),
+        sso_failure_audits: Arc::new(crate::rate::Limiter::per_minute(
             crate::sso::signin::FAILURE_AUDITS_PER_MINUTE,
         )),
-        sso_login_starts: Arc::new(crate::sso::check::Limiter::per_minute(
-            config.sso.login_starts_per_minute,
-        )),
+        sso_login_starts: Arc::new(crate::rate::Limiter::per_minute(config.sso.login_starts_per_minute)),
         sso_discovery: Arc::default(),
         plugins,
+        plugin_uploads: Arc::new(crate::rate::Limiter::per_minute(crate::plugins::UPLOADS_PER_MINUTE)),
         writer,
         db: database,
         passwords: Arc::new(PasswordHasher::new(&config.passwords)?),

@@ -50,6 +50,7 @@ pub fn spawn(state: AppState, every: Duration) -> JoinHandle<()> {
             }
             state.sso_login_starts.forget_idle();
             state.sso_failure_audits.forget_idle();
+            state.plugin_uploads.forget_idle();
             match purge_stale_sign_in_state(&state).await {
                 Ok(0) => {}
                 Ok(purged) => {

@@ -37,6 +37,7 @@ pub mod passwords;
 pub mod permissions;
 pub mod plugins;
 pub mod provisioning;
+pub mod rate;
 pub mod roles;
 pub mod scim;
 pub mod scope;
@@ -71,14 +72,16 @@ pub struct AppState {
     /// The one client for outbound HTTP.
     pub outbound: outbound::Outbound,
     /// How often each SSO provider may be tested against its IdP.
-    pub sso_checks: Arc<sso::check::Limiter>,
+    pub sso_checks: Arc<rate::Limiter>,
     /// Refused SSO sign-ins audited per provider and minute (the rest are only logged), so
     /// unauthenticated posts cannot flood an org's audit chain.
-    pub sso_failure_audits: Arc<sso::check::Limiter>,
+    pub sso_failure_audits: Arc<rate::Limiter>,
     /// SSO sign-ins each client address may start a minute (each one writes a login record).
-    pub sso_login_starts: Arc<sso::check::Limiter<String>>,
+    pub sso_login_starts: Arc<rate::Limiter<String>>,
     /// OIDC discovery documents and key sets, per provider, for a few minutes.
     pub sso_discovery: Arc<sso::oidc_flow::DiscoveryCache>,
     /// The WebAssembly plugin host: one engine, compiled components cached by content hash.
     pub plugins: guildhall_plugin_host::Host,
+    /// Plugin uploads each org may make a minute (each one compiles a component).
+    pub plugin_uploads: Arc<rate::Limiter>,
 }

@@ -332,3 +332,251 @@ async fn a_transform_reshapes_signed_deliveries_and_its_drop_is_honoured() {
     assert_eq!(detached.expect(200)["transform_plugin_id"], Value::Null);
     owner.delete(&format!("/api/v1/orgs/{org}/plugins/{slack}")).await;
 }
+
+#[tokio::test]
+async fn an_admins_plugin_cannot_demote_an_owner_at_sign_in() {
+    let w = world(json!({})).await;
+    let org = &w.org;
+    let (admin, _) = w.server.member_of(&w.owner, org, "adele@example.com", "admin").await;
+    w.server.member_of(&w.owner, org, "olga@example.com", "owner").await;
+    // The admin's plugin (ceiling admin) makes everyone in `*-admins` an admin.
+    let mapper = uploaded(&admin, org, "by-admin", "role-mapper-example").await;
+    let provider_url = format!("/api/v1/orgs/{org}/sso/providers/{}", w.provider);
+    let provider = w.owner.get(&provider_url).await.expect(200).clone();
+    let body = json!({ "kind": "oidc", "name": provider["name"], "domains": provider["domains"],
+        "role_mapper_plugin_id": mapper, "oidc": { "discovery_url": provider["oidc"]["discovery_url"],
+        "client_id": provider["oidc"]["client_id"], "groups_claim": "groups" } });
+    admin.put(&provider_url, &body).await.expect(200);
+
+    // Olga, an owner, signs in with a group the plugin maps to admin: she stays owner.
+    let olga = w.tokens(IdpUser::new("okta|olga", "olga@example.com").groups(&["acme-admins"])).await;
+    assert_eq!(olga["org"]["role"], "owner", "an admin's plugin reaches no owner");
+    // The plugin still decides for those within its reach.
+    let mo = w.tokens(IdpUser::new("okta|mo", "mo@example.com").groups(&["acme-admins"])).await;
+    assert_eq!(mo["org"]["role"], "admin");
+    let changed = w.owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=member.role_changed")).await;
+    assert_eq!(changed.expect(200)["data"], json!([]), "nobody's role was changed");
+}
+
+#[tokio::test]
+async fn an_admins_mapping_cannot_demote_an_owner_at_sign_in() {
+    let w = world(json!({})).await;
+    let org = &w.org;
+    let (admin, _) = w.server.member_of(&w.owner, org, "adele@example.com", "admin").await;
+    let (_, meg) = w.server.member_of(&w.owner, org, "meg@example.com", "admin").await;
+    w.server.member_of(&w.owner, org, "olga@example.com", "owner").await;
+    let made = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/group-role-mappings"),
+            &json!({ "group": "staff", "role": "member" }),
+        )
+        .await;
+    assert_eq!(made.expect(201)["ceiling_role"], "admin");
+
+    let olga = w.tokens(IdpUser::new("okta|olga", "olga@example.com").groups(&["staff"])).await;
+    assert_eq!(olga["org"]["role"], "owner", "an admin's mapping reaches no owner");
+    // Within the admin's reach, the mapping decides: another admin becomes a member.
+    let demoted = w.tokens(IdpUser::new("okta|meg", "meg@example.com").groups(&["staff"])).await;
+    assert_eq!(demoted["org"]["role"], "member");
+    let member = w.owner.get(&format!("/api/v1/orgs/{org}/members/{meg}")).await;
+    assert_eq!(member.expect(200)["role"], "member");
+}
+
+/// A SCIM org whose directory role mapper is `plugin` (uploaded by `uploader`), failing `failure`.
+async fn directory_mapper(owner: &Client, org: &str, plugin: &str, failure: &str) -> guildhall_tests::Resp {
+    let url = format!("/api/v1/orgs/{org}/group-role-mappings/plugin");
+    owner.put(&url, &json!({ "plugin_id": plugin, "plugin_failure": failure })).await
+}
+
+async fn scim_group(scim: &Client, name: &str, members: &[&str]) -> guildhall_tests::Resp {
+    let members: Vec<Value> = members.iter().map(|id| json!({ "value": id })).collect();
+    let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"], "displayName": name,
+        "members": members });
+    scim.post("/scim/v2/Groups", &body).await
+}
+
+async fn role_in(owner: &Client, org: &str, email: &str) -> String {
+    let found = owner.get(&format!("/api/v1/orgs/{org}/members?email={email}")).await;
+    found.expect(200)["data"][0]["role"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_scim_push_gets_its_role_and_teams_from_the_orgs_role_mapper() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = crate::scim_users::scim_org(&server, "owner@example.com").await;
+    server.verify_domain(&owner, &org, "example.com").await;
+    owner.post(&format!("/api/v1/orgs/{org}/teams"), &json!({ "name": "Engineering" })).await.expect(201);
+    let mapper = uploaded(&owner, &org, "groups", "role-mapper-example").await;
+    let url = format!("/api/v1/orgs/{org}/group-role-mappings/plugin");
+    assert_eq!(owner.get(&url).await.expect(200)["plugin_id"], Value::Null);
+    let set = directory_mapper(&owner, &org, &mapper, "open").await;
+    assert_eq!(set.expect(200)["plugin_id"], mapper.as_str());
+    assert_eq!(owner.get(&url).await.expect(200)["plugin_failure"], "open");
+
+    let carol = crate::scim_users::create_user(&scim, "carol@example.com").await;
+    let carol_id = carol["id"].as_str().unwrap();
+    assert_eq!(role_in(&owner, &org, "carol@example.com").await, "member");
+    // A group the plugin maps to admin, and one it maps to the team Engineering.
+    scim_group(&scim, "acme-admins", &[carol_id]).await.expect(201);
+    assert_eq!(role_in(&owner, &org, "carol@example.com").await, "admin");
+    scim_group(&scim, "engineering-core", &[carol_id]).await.expect(201);
+    let teams = owner.get(&format!("/api/v1/orgs/{org}/teams?name=Engineering")).await;
+    let team =
+        teams.expect(200)["data"].as_array().unwrap().iter().find(|t| t["name"] == "Engineering").cloned();
+    let team_id = team.expect("the Engineering team")["id"].as_str().unwrap().to_string();
+    let detail = owner.get(&format!("/api/v1/orgs/{org}/teams/{team_id}")).await;
+    assert_eq!(detail.expect(200)["members"][0]["email"], "carol@example.com");
+    // The role follows the plugin, not the org API.
+    let members = owner.get(&format!("/api/v1/orgs/{org}/members?email=carol@example.com")).await;
+    let carol_user = members.expect(200)["data"][0]["user_id"].as_str().unwrap().to_string();
+    let manual =
+        owner.patch(&format!("/api/v1/orgs/{org}/members/{carol_user}"), &json!({ "role": "member" })).await;
+    assert_eq!(manual.problem(409), "DIRECTORY_MANAGED");
+
+    // A denial refuses the directory's write with the plugin's reason; nothing of it is kept.
+    let dave = crate::scim_users::create_user(&scim, "dave@example.com").await;
+    let refused = scim_group(&scim, "contractors", &[dave["id"].as_str().unwrap()]).await;
+    assert_eq!(refused.status.as_u16(), 403, "{}", refused.text);
+    assert!(refused.text.contains("partner portal"), "{}", refused.text);
+    let groups = scim.get("/scim/v2/Groups?filter=displayName%20eq%20%22contractors%22").await;
+    assert_eq!(groups.expect(200)["totalResults"], 0);
+
+    // Every call is on record, the refused one too.
+    let runs = owner.get(&format!("/api/v1/orgs/{org}/plugins/{mapper}/runs")).await;
+    let runs = runs.expect(200)["data"].as_array().unwrap().clone();
+    assert!(runs.iter().all(|r| r["hook"] == "scim"), "{runs:?}");
+    assert_eq!(runs[0]["outcome"], "denied", "{runs:?}");
+    assert!(runs.iter().any(|r| r["detail"].as_str().unwrap_or_default().contains("role admin")), "{runs:?}");
+    // In use, it cannot be deleted; the answer names the user.
+    let busy = owner.delete(&format!("/api/v1/orgs/{org}/plugins/{mapper}")).await;
+    assert_eq!(busy.problem(409), "PLUGIN_IN_USE");
+    assert!(busy.text.contains("SCIM"), "{}", busy.text);
+    // Removed, with no mapping either, roles are the org's to set again, as they stand.
+    let removed = owner.put(&url, &json!({ "plugin_id": null })).await;
+    assert_eq!(removed.expect(200)["plugin_id"], Value::Null);
+    assert_eq!(role_in(&owner, &org, "carol@example.com").await, "admin");
+    let manual =
+        owner.patch(&format!("/api/v1/orgs/{org}/members/{carol_user}"), &json!({ "role": "member" })).await;
+    assert_eq!(manual.expect(200)["role"], "member");
+    let audit =
+        owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=group_role_mapping.plugin_changed")).await;
+    assert_eq!(audit.expect(200)["data"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_directory_role_mapper_falls_back_or_refuses_the_write() {
+    let server = TestServer::start().await;
+    let (owner, org, scim) = crate::scim_users::scim_org(&server, "owner@example.com").await;
+    server.verify_domain(&owner, &org, "example.com").await;
+    let (admin, _) = server.member_of(&owner, &org, "adele@example.com", "admin").await;
+    owner
+        .post(
+            &format!("/api/v1/orgs/{org}/group-role-mappings"),
+            &json!({ "group": "owners", "role": "admin" }),
+        )
+        .await
+        .expect(201);
+    // The admin's plugin maps `owners` to owner: above its ceiling, so invalid output.
+    let mapper = uploaded(&admin, &org, "by-admin", "role-mapper-example").await;
+    directory_mapper(&owner, &org, &mapper, "open").await.expect(200);
+    let erin = crate::scim_users::create_user(&scim, "erin@example.com").await;
+    scim_group(&scim, "owners", &[erin["id"].as_str().unwrap()]).await.expect(201);
+    assert_eq!(role_in(&owner, &org, "erin@example.com").await, "admin", "failing open: the mapping table");
+    let audit = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=plugin.failed")).await;
+    let audit = audit.expect(200)["data"].clone();
+    assert_eq!(audit[0]["details"]["hook"], "scim", "{audit}");
+    assert_eq!(audit[0]["details"]["code"], "PLUGIN_INVALID_OUTPUT", "{audit}");
+    assert_eq!(audit[0]["details"]["consequence"], "fallback", "{audit}");
+
+    // Failing closed is refused while the plugin fails for a member: naming it derives them all.
+    let refused = directory_mapper(&owner, &org, &mapper, "closed").await;
+    assert_eq!(refused.problem(503), "PLUGIN_FAILED");
+    let existing = scim.get("/scim/v2/Groups?filter=displayName%20eq%20%22owners%22").await;
+    let owners = format!("/scim/v2/Groups/{}", existing.expect(200)["Resources"][0]["id"].as_str().unwrap());
+    let out = crate::scim_users::patch(json!([{ "op": "remove", "path": "members",
+        "value": [{ "value": erin["id"].as_str().unwrap() }] }]));
+    assert_eq!(scim.patch(&owners, &out).await.status.as_u16(), 204);
+    assert_eq!(role_in(&owner, &org, "erin@example.com").await, "member");
+    // Failing closed, the directory's write is refused for it to retry, and nothing changes.
+    directory_mapper(&owner, &org, &mapper, "closed").await.expect(200);
+    let fred = crate::scim_users::create_user(&scim, "fred@example.com").await;
+    let fred_id = fred["id"].as_str().unwrap();
+    let push = crate::scim_users::patch(
+        json!([{ "op": "add", "path": "members", "value": [{ "value": fred_id }] }]),
+    );
+    let refused = scim.patch(&owners, &push).await;
+    assert_eq!(refused.status.as_u16(), 503, "{}", refused.text);
+    assert!(refused.text.contains("PLUGIN_INVALID_OUTPUT"), "{}", refused.text);
+    assert_eq!(role_in(&owner, &org, "fred@example.com").await, "member");
+    let members = scim.get(&owners).await.expect(200)["members"].clone();
+    assert!(!members.to_string().contains(fred_id), "fred was not added: {members}");
+    let audit = owner.get(&format!("/api/v1/orgs/{org}/audit-logs?action=plugin.failed")).await;
+    assert_eq!(audit.expect(200)["data"][0]["details"]["consequence"], "refused");
+
+    // An admin cannot put an owner's plugin to work, nor a member anything.
+    let owners_plugin = uploaded(&owner, &org, "by-owner", "role-mapper-example").await;
+    assert_eq!(directory_mapper(&admin, &org, &owners_plugin, "open").await.status.as_u16(), 403);
+    let (member, _) = server.member_of(&owner, &org, "meg@example.com", "member").await;
+    assert_eq!(directory_mapper(&member, &org, &mapper, "open").await.status.as_u16(), 403);
+}
+
+#[tokio::test]
+async fn the_directory_role_mapper_refuses_bad_and_foreign_input() {
+    let server = TestServer::start().await;
+    let (owner_a, body_a) = server.signup("owner@a.example.com").await;
+    let org_a = body_a["org"]["id"].as_str().unwrap().to_string();
+    let (owner_b, body_b) = server.signup("owner@b.example.com").await;
+    let org_b = body_b["org"]["id"].as_str().unwrap().to_string();
+    let a_mapper = uploaded(&owner_a, &org_a, "groups", "role-mapper-example").await;
+    let b_transform = uploaded(&owner_b, &org_b, "slack", "slack-transform").await;
+    let url = format!("/api/v1/orgs/{org_b}/group-role-mappings/plugin");
+
+    // Another org's plugin cannot be borrowed, nor a plugin of the other world named.
+    let borrowed = directory_mapper(&owner_b, &org_b, &a_mapper, "open").await;
+    assert_eq!(borrowed.problem(400), "VALIDATION_ERROR");
+    assert_eq!(borrowed.field(), Some("plugin_id"));
+    let wrong = directory_mapper(&owner_b, &org_b, &b_transform, "open").await;
+    assert_eq!(wrong.problem(400), "VALIDATION_ERROR");
+    assert!(wrong.text.contains("webhook-transform"), "{}", wrong.text);
+    // Malformed, wrong-typed, unknown and oversized input.
+    for (body, what) in [
+        (b"{\"plugin_id\": ".to_vec(), "truncated JSON"),
+        (br#"{"plugin_id": 42}"#.to_vec(), "a number for an id"),
+        (br#"{"plugin_id": "not-a-uuid"}"#.to_vec(), "not a uuid"),
+        (br#"{"plugin_id": null, "plugin_failure": "maybe"}"#.to_vec(), "an unknown failure mode"),
+        (br#"{"plugin_id": null, "extra": 1}"#.to_vec(), "an unknown field"),
+        (
+            format!(r#"{{"plugin_id": null, "plugin_failure": "{}"}}"#, "x".repeat(2 << 20)).into_bytes(),
+            "oversized",
+        ),
+    ] {
+        let resp = owner_b.send(reqwest::Method::PUT, &url, Some(("application/json", body))).await;
+        let status = resp.status.as_u16();
+        assert!(status == 400 || status == 413, "{what}: {status} {}", resp.text);
+    }
+    // A's path with B's token is no org of B's; A's setting is untouched.
+    let foreign = format!("/api/v1/orgs/{org_a}/group-role-mappings/plugin");
+    assert_eq!(owner_b.get(&foreign).await.status.as_u16(), 404);
+    let put = owner_b.put(&foreign, &json!({ "plugin_id": a_mapper })).await;
+    assert_eq!(put.status.as_u16(), 404, "{}", put.text);
+    assert_eq!(owner_a.get(&foreign).await.expect(200)["plugin_id"], Value::Null);
+    assert_eq!(owner_b.get(&url).await.expect(200)["plugin_id"], Value::Null);
+}
+
+#[tokio::test]
+async fn one_org_cannot_burn_the_servers_cpu_by_uploading_components() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = body["org"]["id"].as_str().unwrap().to_string();
+    // Every upload is validated and compiled, the ones that fail too; they share one budget.
+    for i in 0..20 {
+        let refused = upload(&owner, &org, &format!("junk-{i}"), b"\0asm not really".to_vec()).await;
+        assert_eq!(refused.problem(400), "PLUGIN_INVALID", "{i}");
+    }
+    let limited = upload(&owner, &org, "real", component("role-mapper-example")).await;
+    assert_eq!(limited.problem(429), "PLUGIN_UPLOAD_RATE_LIMITED");
+    // Another org has its own budget.
+    let (other, body) = server.signup("owner@other.example.com").await;
+    let other_org = body["org"]["id"].as_str().unwrap().to_string();
+    upload(&other, &other_org, "real", component("role-mapper-example")).await.expect(201);
+}

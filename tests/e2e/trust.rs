@@ -563,3 +563,33 @@ async fn a_strangers_signup_cannot_plant_a_password_on_a_provisioned_account() {
         "INVALID_CREDENTIALS"
     );
 }
+
+#[tokio::test]
+async fn an_admins_mapping_cannot_demote_a_directory_managed_owner() {
+    let server = TestServer::start().await;
+    let (owner, body) = server.signup("owner@example.com").await;
+    let org = org_of(&body);
+    let (admin, _) = server.member_of(&owner, &org, "admin@example.com", "admin").await;
+    let (_, second_id) = server.member_of(&owner, &org, "second@example.com", "owner").await;
+    let (_, other_admin_id) = server.member_of(&owner, &org, "other@example.com", "admin").await;
+    let trusted = scim_client(&server, &owner, &org, json!({ "manage_owners": true })).await;
+    let second = trusted.post("/scim/v2/Users", &user_body("second@example.com")).await;
+    let second = second.expect(201)["id"].as_str().unwrap().to_string();
+    let other = trusted.post("/scim/v2/Users", &user_body("other@example.com")).await;
+    let other = other.expect(201)["id"].as_str().unwrap().to_string();
+    // The admin maps `staff` to member: within their reach, but an owner is beyond it.
+    let made = admin
+        .post(
+            &format!("/api/v1/orgs/{org}/group-role-mappings"),
+            &json!({ "group": "staff", "role": "member" }),
+        )
+        .await;
+    assert_eq!(made.expect(201)["ceiling_role"], "admin");
+    group(&trusted, "staff", &[&second, &other]).await;
+    let role = |id: String| {
+        let (owner, org) = (owner.clone(), org.clone());
+        async move { owner.get(&format!("/api/v1/orgs/{org}/members/{id}")).await.expect(200)["role"].to_string() }
+    };
+    assert_eq!(role(second_id).await, "\"owner\"", "the admin's mapping reaches no owner");
+    assert_eq!(role(other_admin_id).await, "\"member\"", "an admin is within the admin's reach");
+}

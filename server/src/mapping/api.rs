@@ -7,10 +7,16 @@ use poem_openapi::{ApiResponse, Object, OpenApi, param::Path, payload::Json};
 use sea_orm::QueryOrder;
 use uuid::Uuid;
 
-use super::service::{create, delete};
+use super::service::{create, delete, failure_mode, set_plugin};
 use crate::{
-    AppState, app::Tag, auth::tenant, error::ApiResult, http::NoContent, json::JsonBody,
-    permissions::Permission, scope::scoped,
+    AppState,
+    app::Tag,
+    auth::tenant,
+    error::{ApiError, ApiResult},
+    http::NoContent,
+    json::JsonBody,
+    permissions::Permission,
+    scope::scoped,
 };
 
 #[derive(Object)]
@@ -20,12 +26,21 @@ pub struct GroupRoleMapping {
     /// expression matched against the whole name or external id.
     pub group: String,
     pub role: String,
+    /// The role of whoever made the mapping: it never changes the role of a member whose role
+    /// reaches above this one. Absent on mappings made before this was recorded.
+    pub ceiling_role: Option<String>,
     pub created_at: DateTime<Utc>,
 }
 
 impl From<group_role_mapping::Model> for GroupRoleMapping {
     fn from(m: group_role_mapping::Model) -> Self {
-        Self { id: m.id, group: m.group_name, role: m.role, created_at: m.created_at }
+        Self {
+            id: m.id,
+            group: m.group_name,
+            role: m.role,
+            ceiling_role: m.ceiling_role,
+            created_at: m.created_at,
+        }
     }
 }
 
@@ -43,6 +58,29 @@ pub struct CreateGroupRoleMapping {
     pub group: String,
     /// The role its members get.
     pub role: String,
+}
+
+/// The org's role-mapper plugin for the members its SCIM client provisions.
+#[derive(Object)]
+pub struct GroupRoleMappingPlugin {
+    /// A `role-mapper` plugin of the org. It decides a directory-managed member's role and
+    /// teams, before the mapping table, whenever the directory creates or changes them or their
+    /// groups (or refuses that write); none: the mapping table alone decides.
+    pub plugin_id: Option<Uuid>,
+    /// What a failing plugin does: `open` (the mapping table decides) or `closed` (the
+    /// directory's write is refused with 503 `PLUGIN_FAILED`, for it to retry).
+    pub plugin_failure: String,
+}
+
+#[derive(Object, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetGroupRoleMappingPlugin {
+    /// A `role-mapper` plugin of the org, or null to remove it. Naming one takes standing as
+    /// high as its uploader's role.
+    pub plugin_id: Option<Uuid>,
+    /// `open` (default) or `closed`.
+    #[serde(default)]
+    pub plugin_failure: Option<String>,
 }
 
 #[derive(ApiResponse)]
@@ -98,6 +136,56 @@ impl GroupRoleMappingsApi {
         let role = body.0.role.trim().to_string();
         let row = create(&state, &org, body.0.group, role).await?;
         Ok(CreatedMapping::Created(Json(row.into())))
+    }
+
+    /// The org's role-mapper plugin for directory-managed members.
+    ///
+    /// Requires `members:read`.
+    #[oai(
+        path = "/api/v1/orgs/:org/group-role-mappings/plugin",
+        method = "get",
+        tag = "Tag::Scim",
+        operation_id = "get_group_role_mapping_plugin"
+    )]
+    async fn get_group_role_mapping_plugin(
+        &self,
+        org: tenant::Path,
+    ) -> ApiResult<Json<GroupRoleMappingPlugin>> {
+        org.require(Permission::MembersRead)?;
+        Ok(Json(GroupRoleMappingPlugin {
+            plugin_id: org.org().scim_role_mapper_plugin_id,
+            plugin_failure: failure_mode(org.org().scim_plugin_fail_closed).into(),
+        }))
+    }
+
+    /// Name or remove the org's role-mapper plugin for directory-managed members; every such
+    /// member's role is derived again at once (the plugin may place them in teams too).
+    ///
+    /// Requires `members:write` and standing as high as the plugin's uploader's role; a change
+    /// that changes an owner's role requires being an owner.
+    #[oai(
+        path = "/api/v1/orgs/:org/group-role-mappings/plugin",
+        method = "put",
+        tag = "Tag::Scim",
+        operation_id = "set_group_role_mapping_plugin"
+    )]
+    async fn set_group_role_mapping_plugin(
+        &self,
+        state: Data<&AppState>,
+        org: tenant::Path,
+        body: JsonBody<SetGroupRoleMappingPlugin>,
+    ) -> ApiResult<Json<GroupRoleMappingPlugin>> {
+        org.require(Permission::MembersWrite)?;
+        let fail_closed = match body.0.plugin_failure.as_deref().map(str::trim) {
+            None | Some("open") => false,
+            Some("closed") => true,
+            Some(_) => return Err(ApiError::validation("plugin_failure", "must be `open` or `closed`")),
+        };
+        set_plugin(&state, &org, body.0.plugin_id, fail_closed).await?;
+        Ok(Json(GroupRoleMappingPlugin {
+            plugin_id: body.0.plugin_id,
+            plugin_failure: failure_mode(fail_closed).into(),
+        }))
     }
 
     /// Remove a mapping; its members' roles are derived again from their other groups.

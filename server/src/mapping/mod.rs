@@ -97,23 +97,47 @@ pub struct Group<'a> {
     pub external_id: Option<&'a str>,
 }
 
+/// How far a role decision reaches: whose current role it may change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Every role but the last owner's: a mapping made before mappings recorded their maker's
+    /// role, and a directory-managed member in no mapped group falling back to `member`.
+    Any,
+    /// Only roles that this role (the author's: a mapping's maker, a plugin's uploader) reaches
+    /// (see [`reaches`](crate::roles::service::reaches)).
+    UpTo(String),
+}
+
+/// A role decided for a member by the mapping table or a plugin, and how far it reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Decided {
+    pub role: String,
+    pub reach: Reach,
+}
+
 /// An org's mappings, ready to match.
 pub struct Mappings {
-    rules: Vec<(GroupKey, String)>,
+    rules: Vec<(GroupKey, String, Reach)>,
 }
 
 impl Mappings {
     pub fn new(rows: &[group_role_mapping::Model]) -> Self {
-        Self { rules: rows.iter().filter_map(|r| Some((GroupKey::of(r)?, r.role.clone()))).collect() }
+        let reach = |r: &group_role_mapping::Model| r.ceiling_role.clone().map_or(Reach::Any, Reach::UpTo);
+        Self {
+            rules: rows.iter().filter_map(|r| Some((GroupKey::of(r)?, r.role.clone(), reach(r)))).collect(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
-    /// The roles `group` maps to.
-    pub fn roles_of<'a>(&'a self, group: Group<'a>) -> impl Iterator<Item = &'a str> + 'a {
-        self.rules.iter().filter(move |(key, _)| key.matches(&group)).map(|(_, role)| role.as_str())
+    /// The roles `group` maps to, each with its mapping's reach.
+    pub fn matching<'a>(&'a self, group: Group<'a>) -> impl Iterator<Item = (&'a str, &'a Reach)> + 'a {
+        self.rules
+            .iter()
+            .filter(move |(key, ..)| key.matches(&group))
+            .map(|(_, role, reach)| (role.as_str(), reach))
     }
 }
 

@@ -213,7 +213,7 @@ pub async fn change_role(
         return Ok(member);
     }
     check_role_assignable(&tx, ctx, &role).await?;
-    if crate::mapping::service::derives_roles(&tx, ctx.org_id()).await?
+    if crate::mapping::service::derives_roles(&tx, ctx.org()).await?
         && crate::scim::users::is_directory_managed(&tx, ctx.org_id(), user_id).await?
     {
         return Err(crate::scim::users::directory_managed(

@@ -143,6 +143,8 @@ pub async fn insert<C: ConnectionTrait>(
         session_ttl_minutes: Set(new.auth.session_ttl_minutes),
         max_login_attempts: Set(new.auth.max_login_attempts),
         lockout_minutes: Set(new.auth.lockout_minutes),
+        scim_role_mapper_plugin_id: Set(None),
+        scim_plugin_fail_closed: Set(false),
     }
     .insert(db)
     .await

@@ -8,14 +8,34 @@
 //! the database, so nodes stay stateless.
 
 pub mod api;
+pub mod directory;
 pub mod service;
 pub mod types;
 
-use std::time::Duration;
+use std::{collections::BTreeMap, time::Duration};
 
 use guildhall_plugin_host::{Host, HostConfig, Limits};
 
 use crate::config::Config;
+
+/// At most this many attributes, each name and value at most this long, reach a plugin.
+const MAX_PLUGIN_ATTRIBUTES: usize = 64;
+const MAX_PLUGIN_ATTRIBUTE_LEN: usize = 1024;
+
+/// Claims or attributes as a role mapper sees them: text values, bounded in count and length.
+pub fn plugin_attributes<'a>(pairs: impl IntoIterator<Item = (&'a str, String)>) -> BTreeMap<String, String> {
+    pairs
+        .into_iter()
+        .filter(|(name, value)| {
+            name.len() <= MAX_PLUGIN_ATTRIBUTE_LEN && value.len() <= MAX_PLUGIN_ATTRIBUTE_LEN
+        })
+        .take(MAX_PLUGIN_ATTRIBUTES)
+        .map(|(name, value)| (name.to_string(), value))
+        .collect()
+}
+
+/// Uploads an org may make a minute: each one compiles a component, up to the size cap.
+pub const UPLOADS_PER_MINUTE: u32 = 20;
 
 /// How long the record of a plugin's calls is kept.
 pub const RUN_RETENTION_DAYS: i64 = 30;

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use guildhall_entities::{plugin, plugin_run, sso_provider, webhook_endpoint};
+use guildhall_entities::{org, plugin, plugin_run, sso_provider, webhook_endpoint};
 use guildhall_plugin_host::{
     Limits, Plugin, PluginError, RoleDecision, RoleInput, Run, TransformInput, TransformOutput, World,
 };
@@ -27,8 +27,9 @@ use crate::{
     db,
     error::{ApiError, ErrorKind},
     http::RequestMeta,
+    mapping::{Decided, Reach},
     paging::PageRequest,
-    permissions, roles as org_roles,
+    roles as org_roles,
     scope::{OrgId, Origin, Scope, scoped},
 };
 
@@ -36,7 +37,7 @@ use crate::{
 const MAX_PLUGINS: u64 = 20;
 const MAX_NAME: usize = 64;
 /// How much of a run's detail is kept.
-const MAX_DETAIL: usize = 500;
+pub(super) const MAX_DETAIL: usize = 500;
 
 /// Where a plugin runs in a real flow.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub fn problem(err: &PluginError) -> ApiError {
     ApiError::new(kind, err.code(), err.to_string())
 }
 
-async fn blocking<T: Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, PluginError> + Send + 'static,
 ) -> Result<T, PluginError> {
     tokio::task::spawn_blocking(work)
@@ -101,6 +102,13 @@ pub async fn upload(
     component: Vec<u8>,
 ) -> Result<plugin::Model, ApiError> {
     let name = check_name(name)?;
+    if !state.plugin_uploads.allows(&ctx.org_id()) {
+        return Err(ApiError::rate_limited(
+            "PLUGIN_UPLOAD_RATE_LIMITED",
+            format!("an org may upload {} plugins a minute; try again shortly", super::UPLOADS_PER_MINUTE),
+            60 / u64::from(super::UPLOADS_PER_MINUTE),
+        ));
+    }
     let instance = state.plugins.limits();
     if let Some(fuel) = fuel
         && (fuel == 0 || fuel > instance.fuel)
@@ -159,8 +167,11 @@ pub async fn upload(
     Ok(row)
 }
 
-/// The org's plugins, without their components (never read for a list: up to 20 × 4 MiB).
-pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<plugin::Model>, ApiError> {
+/// Plugins of a query, without their components (never read for a list: up to 20 × 4 MiB).
+async fn described<C: ConnectionTrait>(
+    db: &C,
+    query: sea_orm::Select<plugin::Entity>,
+) -> Result<Vec<plugin::Model>, ApiError> {
     #[derive(sea_orm::FromQueryResult)]
     struct Listed {
         id: Uuid,
@@ -176,7 +187,7 @@ pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<plugin::Model>,
         created_at: chrono::DateTime<chrono::Utc>,
     }
     use plugin::Column as C;
-    let rows = scoped::<plugin::Entity>(scope)
+    let rows = query
         .select_only()
         .columns([
             C::Id,
@@ -193,7 +204,7 @@ pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<plugin::Model>,
         ])
         .order_by_asc(C::Id)
         .into_model::<Listed>()
-        .all(&state.db)
+        .all(db)
         .await?;
     Ok(rows
         .into_iter()
@@ -212,6 +223,22 @@ pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<plugin::Model>,
             created_at: r.created_at,
         })
         .collect())
+}
+
+/// The org's plugins, without their components.
+pub async fn list(state: &AppState, scope: &Scope) -> Result<Vec<plugin::Model>, ApiError> {
+    described(&state.db, scoped::<plugin::Entity>(scope)).await
+}
+
+/// A plugin of `org_id`, without its component.
+pub(super) async fn find_described<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    id: Uuid,
+) -> Result<Option<plugin::Model>, ApiError> {
+    let query =
+        plugin::Entity::find().filter(plugin::Column::OrgId.eq(org_id)).filter(plugin::Column::Id.eq(id));
+    Ok(described(db, query).await?.into_iter().next())
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, scope: &Scope, id: Uuid) -> Result<plugin::Model, ApiError> {
@@ -235,7 +262,7 @@ async fn find_in_org<C: ConnectionTrait>(
         .await?)
 }
 
-/// The SSO providers and webhooks of the org that name the plugin.
+/// The SSO providers, webhooks and SCIM role mapping of the org that name the plugin.
 pub async fn uses<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<Vec<PluginUse>, ApiError> {
     let providers = sso_provider::Entity::find()
         .filter(sso_provider::Column::OrgId.eq(org_id))
@@ -247,19 +274,41 @@ pub async fn uses<C: ConnectionTrait>(db: &C, org_id: Uuid, id: Uuid) -> Result<
         .filter(webhook_endpoint::Column::TransformPluginId.eq(id))
         .all(db)
         .await?;
+    let directory = org::Entity::find()
+        .filter(org::Column::Id.eq(org_id))
+        .filter(org::Column::ScimRoleMapperPluginId.eq(id))
+        .one(db)
+        .await?;
     Ok(providers
         .into_iter()
         .map(|p| PluginUse { kind: "sso_provider".into(), id: p.id, name: p.name })
         .chain(webhooks.into_iter().map(|w| PluginUse { kind: "webhook".into(), id: w.id, name: w.url }))
+        .chain(directory.map(|o| PluginUse {
+            kind: "scim".into(),
+            id: o.id,
+            name: "SCIM provisioning".into(),
+        }))
         .collect())
 }
 
 /// Deletes a plugin no SSO provider or webhook names (409 naming the user otherwise).
 pub async fn delete(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<(), ApiError> {
     let tx = db::begin_write(&state.writer).await?;
-    let row = find(&tx, ctx, id).await?;
+    // Locked, so that naming it somewhere (which share-locks it, see `require_world`) either
+    // finishes first and is seen below, or waits and then finds it gone (PostgreSQL; SQLite
+    // has one writer anyway).
+    let row = scoped::<plugin::Entity>(ctx)
+        .filter(plugin::Column::Id.eq(id))
+        .lock_exclusive()
+        .one(&tx)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     if let Some(user) = uses(&tx, ctx.org_id(), id).await?.first() {
-        let what = if user.kind == "webhook" { "the webhook" } else { "the SSO provider" };
+        let what = match user.kind.as_str() {
+            "webhook" => "the webhook",
+            "scim" => "the org's group-role mappings for",
+            _ => "the SSO provider",
+        };
         return Err(ApiError::conflict(
             "PLUGIN_IN_USE",
             format!("`{}` is used by {what} `{}` ({}); detach it there first", row.name, user.name, user.id),
@@ -271,7 +320,9 @@ pub async fn delete(state: &AppState, ctx: &OrgContext, id: Uuid) -> Result<(), 
     Ok(())
 }
 
-/// Checks that `id` is a plugin of the org for `world` (for providers and webhooks naming one).
+/// Checks that `id` is a plugin of the org for `world` (for providers, webhooks and the SCIM
+/// mapping naming one). Called in the transaction that names it, it share-locks the row until
+/// that commits, so a concurrent delete cannot miss the new use.
 pub async fn require_world<C: ConnectionTrait>(
     db: &C,
     org_id: Uuid,
@@ -279,7 +330,11 @@ pub async fn require_world<C: ConnectionTrait>(
     world: World,
     field: &str,
 ) -> Result<plugin::Model, ApiError> {
-    let row = find_in_org(db, org_id, id)
+    let row = plugin::Entity::find()
+        .filter(plugin::Column::OrgId.eq(org_id))
+        .filter(plugin::Column::Id.eq(id))
+        .lock_shared()
+        .one(db)
         .await?
         .ok_or_else(|| ApiError::validation(field, "is not a plugin of this org"))?;
     if row.world != world.as_str() {
@@ -292,7 +347,7 @@ pub async fn require_world<C: ConnectionTrait>(
 }
 
 /// The limits one plugin runs under: the instance's, tightened by the plugin's own.
-fn limits_of(state: &AppState, row: &plugin::Model) -> Limits {
+pub(super) fn limits_of(state: &AppState, row: &plugin::Model) -> Limits {
     let own = Limits {
         fuel: row.fuel.and_then(|f| u64::try_from(f).ok()).unwrap_or(u64::MAX),
         memory_bytes: row
@@ -315,6 +370,20 @@ async fn prepared(state: &AppState, row: &plugin::Model) -> Result<Plugin, Plugi
     }
     let component = row.component.clone();
     blocking(move || host.load(&component)).await
+}
+
+/// The compiled plugin of a row read without its component: from the host's caches, else
+/// compiled from the component, read only then.
+pub(super) async fn prepared_by_hash(state: &AppState, row: &plugin::Model) -> Result<Plugin, PluginError> {
+    if let Some(plugin) = state.plugins.cached(&row.sha256) {
+        return Ok(plugin);
+    }
+    let full = match find_in_org(&state.db, row.org_id, row.id).await {
+        Ok(Some(full)) => full,
+        Ok(None) => return Err(PluginError::Host("the plugin no longer exists".into())),
+        Err(e) => return Err(PluginError::Host(e.to_string())),
+    };
+    prepared(state, &full).await
 }
 
 fn typed<T: DeserializeOwned>(input: serde_json::Value) -> Result<T, ApiError> {
@@ -374,6 +443,30 @@ pub async fn runs(
     Ok(page.finish(query.all(&state.db).await?, |r| r.id))
 }
 
+/// What a role mapper decided for a sign-in or a directory-managed member: a role (none: the
+/// mapping table and default role decide) and teams to place the person in.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub role: Option<Decided>,
+    pub teams: Vec<String>,
+}
+
+impl Verdict {
+    /// The verdict of a plugin that assigned `role` (none: the table decides) and `teams`.
+    pub fn assigned(row: &plugin::Model, role: Option<String>, teams: Vec<String>) -> Self {
+        let reach = || Reach::UpTo(row.ceiling_role.clone());
+        Self { role: role.map(|role| Decided { role, reach: reach() }), teams }
+    }
+}
+
+/// A role mapper's answer in a real flow.
+#[derive(Debug)]
+pub enum Ruling {
+    Assign(Verdict),
+    /// Refused, with the plugin's reason.
+    Deny(String),
+}
+
 /// What a real flow's call is for.
 pub struct Call<'a> {
     pub org_id: Uuid,
@@ -412,8 +505,8 @@ async fn called(state: &AppState, call: &Call<'_>) -> Result<plugin::Model, Fail
 /// Runs a role mapper for a sign-in or provisioning: the decision, or why there is none. A
 /// role above the plugin's ceiling (its uploader's role) or unknown to the org counts as
 /// invalid output.
-pub async fn map_role(state: &AppState, call: &Call<'_>, input: RoleInput) -> Result<RoleDecision, Failed> {
-    let input_json = serde_json::to_vec(&input).unwrap_or_default();
+pub async fn map_role(state: &AppState, call: &Call<'_>, input: RoleInput) -> Result<Ruling, Failed> {
+    let input_sha256 = input_digest(&input);
     let row = called(state, call).await?;
     let limits = limits_of(state, &row);
     let ran: Result<Run<RoleDecision>, PluginError> = match prepared(state, &row).await {
@@ -422,10 +515,12 @@ pub async fn map_role(state: &AppState, call: &Call<'_>, input: RoleInput) -> Re
     };
     let outcome = match ran {
         Ok(run) => match &run.output {
-            RoleDecision::Assign { role: Some(role), .. } => match within_ceiling(state, &row, role).await {
-                Ok(()) => Ok(run),
-                Err(why) => Err((PluginError::InvalidOutput(why), Some((run.duration, run.fuel_used)))),
-            },
+            RoleDecision::Assign { role: Some(role), .. } => {
+                match within_ceiling(&state.db, &row, role).await {
+                    Ok(()) => Ok(run),
+                    Err(why) => Err((PluginError::InvalidOutput(why), Some((run.duration, run.fuel_used)))),
+                }
+            }
             _ => Ok(run),
         },
         Err(e) => Err((e, None)),
@@ -439,14 +534,17 @@ pub async fn map_role(state: &AppState, call: &Call<'_>, input: RoleInput) -> Re
                 ),
                 RoleDecision::Deny { reason } => ("denied", reason.clone()),
             };
-            record_run(state, call, &row, &input_json, label, Some(detail), run.duration, run.fuel_used)
+            record_run(state, call, &row, &input_sha256, label, Some(detail), run.duration, run.fuel_used)
                 .await;
             state.metrics.plugin_call(call.hook.as_str(), "ok");
-            Ok(run.output)
+            Ok(match run.output {
+                RoleDecision::Assign { role, teams } => Ruling::Assign(Verdict::assigned(&row, role, teams)),
+                RoleDecision::Deny { reason } => Ruling::Deny(reason),
+            })
         }
         Err((err, cost)) => {
             let (duration, fuel) = cost.unwrap_or_default();
-            Err(fail(state, call, &row, &input_json, &err, duration, fuel).await)
+            Err(fail(state, call, &row, &input_sha256, &err, duration, fuel).await)
         }
     }
 }
@@ -457,7 +555,7 @@ pub async fn transform(
     call: &Call<'_>,
     input: TransformInput,
 ) -> Result<TransformOutput, Failed> {
-    let input_json = serde_json::to_vec(&input).unwrap_or_default();
+    let input_sha256 = input_digest(&input);
     let row = called(state, call).await?;
     let limits = limits_of(state, &row);
     let ran = match prepared(state, &row).await {
@@ -470,40 +568,32 @@ pub async fn transform(
                 TransformOutput::Replace { .. } => "replaced",
                 TransformOutput::Drop => "dropped",
             };
-            record_run(state, call, &row, &input_json, label, None, run.duration, run.fuel_used).await;
+            record_run(state, call, &row, &input_sha256, label, None, run.duration, run.fuel_used).await;
             state.metrics.plugin_call(call.hook.as_str(), "ok");
             Ok(run.output)
         }
-        Err(err) => Err(fail(state, call, &row, &input_json, &err, Duration::ZERO, 0).await),
+        Err(err) => Err(fail(state, call, &row, &input_sha256, &err, Duration::ZERO, 0).await),
     }
 }
 
-/// Whether the plugin may confer `role`: a role of the org, granting nothing its ceiling (the
-/// uploader's role) does not, and `owner` only under an owner's ceiling.
-async fn within_ceiling(state: &AppState, row: &plugin::Model, role: &str) -> Result<(), String> {
-    let exists = org_roles::service::exists(&state.db, row.org_id, role).await.map_err(|e| e.to_string())?;
+/// Whether the plugin may confer `role`: a role of the org that its ceiling (the uploader's
+/// role) reaches.
+pub(super) async fn within_ceiling<C: ConnectionTrait>(
+    db: &C,
+    row: &plugin::Model,
+    role: &str,
+) -> Result<(), String> {
+    let exists = org_roles::service::exists(db, row.org_id, role).await.map_err(|e| e.to_string())?;
     if !exists {
         return Err(format!("assigns `{role}`, which is not a role of this org"));
     }
-    if row.ceiling_role == permissions::OWNER {
-        return Ok(());
-    }
-    if role == permissions::OWNER {
-        return Err(format!("assigns `owner`, above its uploader's role `{}`", row.ceiling_role));
-    }
-    let granted =
-        org_roles::service::permissions_of(&state.db, row.org_id, role).await.map_err(|e| e.to_string())?;
-    let ceiling = org_roles::service::permissions_of(&state.db, row.org_id, &row.ceiling_role)
+    let reached = org_roles::service::reaches(db, row.org_id, &row.ceiling_role, role)
         .await
         .map_err(|e| e.to_string())?;
-    match granted.difference(&ceiling).next() {
-        Some(missing) => Err(format!(
-            "assigns `{role}`, which grants `{}` that its uploader's role `{}` does not",
-            missing.as_str(),
-            row.ceiling_role
-        )),
-        None => Ok(()),
+    if !reached {
+        return Err(format!("assigns `{role}`, above its uploader's role `{}`", row.ceiling_role));
     }
+    Ok(())
 }
 
 /// Records a failed call: the run, `plugin.failed` in the org's audit log, the metric.
@@ -511,7 +601,7 @@ async fn fail(
     state: &AppState,
     call: &Call<'_>,
     row: &plugin::Model,
-    input_json: &[u8],
+    input_sha256: &str,
     err: &PluginError,
     duration: Duration,
     fuel: u64,
@@ -520,7 +610,7 @@ async fn fail(
     let message: String = err.to_string().chars().take(MAX_DETAIL).collect();
     tracing::warn!(plugin_id = %row.id, hook = call.hook.as_str(), code, %message, "a plugin failed");
     state.metrics.plugin_call(call.hook.as_str(), code);
-    record_run(state, call, row, input_json, code, Some(message.clone()), duration, fuel).await;
+    record_run(state, call, row, input_sha256, code, Some(message.clone()), duration, fuel).await;
     let origin = Origin::new(Actor::System, call.meta.clone(), state.clock.clone());
     let scope = origin.in_org(OrgId::stored(call.org_id));
     let failed = PluginFailed {
@@ -549,28 +639,59 @@ async fn record_run(
     state: &AppState,
     call: &Call<'_>,
     row: &plugin::Model,
-    input_json: &[u8],
+    input_sha256: &str,
     outcome: &str,
     detail: Option<String>,
     duration: Duration,
     fuel: u64,
 ) {
-    let digest: String = Sha256::digest(input_json).iter().map(|b| format!("{b:02x}")).collect();
-    let run = plugin_run::ActiveModel {
+    let run = run_row(
+        state,
+        row,
+        call.hook,
+        &call.hook_id,
+        input_sha256.to_string(),
+        outcome,
+        detail,
+        duration,
+        fuel,
+    );
+    if let Err(e) = plugin_run::Entity::insert(run).exec_without_returning(&state.writer).await {
+        tracing::error!(plugin_id = %row.id, error = %e, "could not record a plugin run");
+    }
+}
+
+/// The SHA-256 of a call's input as JSON, which its run records.
+pub(super) fn input_digest<T: Serialize>(input: &T) -> String {
+    let json = serde_json::to_vec(input).unwrap_or_default();
+    Sha256::digest(json).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The record of one call made in a real flow.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run_row(
+    state: &AppState,
+    row: &plugin::Model,
+    hook: Hook,
+    hook_id: &str,
+    input_sha256: String,
+    outcome: &str,
+    detail: Option<String>,
+    duration: Duration,
+    fuel: u64,
+) -> plugin_run::ActiveModel {
+    plugin_run::ActiveModel {
         id: Set(Uuid::now_v7()),
         plugin_id: Set(row.id),
         org_id: Set(row.org_id),
-        hook: Set(call.hook.as_str().into()),
-        hook_id: Set(Some(call.hook_id.clone())),
-        input_sha256: Set(digest),
+        hook: Set(hook.as_str().into()),
+        hook_id: Set(Some(hook_id.to_string())),
+        input_sha256: Set(input_sha256),
         outcome: Set(outcome.into()),
         detail: Set(detail.map(|d| d.chars().take(MAX_DETAIL).collect())),
         duration_us: Set(i64::try_from(micros(duration)).unwrap_or(i64::MAX)),
         fuel_used: Set(i64::try_from(fuel).unwrap_or(i64::MAX)),
         created_at: Set(state.clock.now()),
-    };
-    if let Err(e) = plugin_run::Entity::insert(run).exec_without_returning(&state.writer).await {
-        tracing::error!(plugin_id = %row.id, error = %e, "could not record a plugin run");
     }
 }
 

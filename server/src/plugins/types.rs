@@ -58,10 +58,11 @@ impl_apirequest_for_payload!(WasmBody);
 /// Where a plugin is in use.
 #[derive(Clone, Debug, Object)]
 pub struct PluginUse {
-    /// `sso_provider` or `webhook`.
+    /// `sso_provider`, `webhook` or `scim` (the org's role mapper for directory-managed members).
     pub kind: String,
+    /// The provider, the endpoint, or (for `scim`) the org.
     pub id: Uuid,
-    /// The provider's name or the endpoint's URL.
+    /// The provider's name, the endpoint's URL, or `SCIM provisioning`.
     pub name: String,
 }
 

@@ -66,6 +66,27 @@ pub async fn permissions_of<C: ConnectionTrait>(
     Ok(row.map(|r| custom_view(r).permissions).unwrap_or_default())
 }
 
+/// Whether someone holding `ceiling` stands as high as `role`: an owner reaches every role, only
+/// an owner reaches `owner`, and otherwise `ceiling` must grant every permission `role` grants.
+/// What a delegated decision (a mapping, a plugin) may grant, and whose role it may change, is
+/// bounded by its author's standing this way.
+pub async fn reaches<C: ConnectionTrait>(
+    db: &C,
+    org_id: Uuid,
+    ceiling: &str,
+    role: &str,
+) -> Result<bool, ApiError> {
+    if ceiling == permissions::OWNER || ceiling == role {
+        return Ok(true);
+    }
+    if role == permissions::OWNER {
+        return Ok(false);
+    }
+    let granted = permissions_of(db, org_id, role).await?;
+    let held = permissions_of(db, org_id, ceiling).await?;
+    Ok(granted.is_subset(&held))
+}
+
 /// Whether `role_key` names a role of the org (built-in or custom).
 pub async fn exists<C: ConnectionTrait>(db: &C, org_id: Uuid, role_key: &str) -> Result<bool, ApiError> {
     if permissions::is_built_in(role_key) {

@@ -149,12 +149,10 @@ pub(super) async fn patch_members(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let input = (state.clone(), ctx.clone(), id, add, remove, if_match.map(str::to_string));
-    state
-        .commits
-        .run(input, |(state, ctx, id, add, remove, if_match), tx| {
-            Box::pin(patch_members_in(tx, state, ctx, *id, add, remove, if_match.as_deref()))
-        })
-        .await
+    super::commit(state, ctx, input, |(state, ctx, id, add, remove, if_match), tx| {
+        Box::pin(patch_members_in(tx, state, ctx, *id, add, remove, if_match.as_deref()))
+    })
+    .await
 }
 
 async fn patch_members_in(

@@ -214,7 +214,8 @@ pub(super) async fn finish_change<C: ConnectionTrait>(
     affected: &[Uuid],
     event: impl FnOnce(Vec<RoleChange>) -> Event,
 ) -> Result<(), ApiError> {
-    let role_changes = crate::mapping::service::recompute(db, ctx.org_id(), affected, now).await?;
+    let role_changes =
+        crate::mapping::service::recompute(db, ctx.scope(), affected, now, ctx.role_mapper()).await?;
     let roles_changed = !role_changes.is_empty();
     changes::record(db, ctx, event(role_changes)).await?;
     if roles_changed {
@@ -228,10 +229,10 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
     let name = display_name(&doc)?;
     let wanted = member_ids(&doc)?;
     let input = (ctx.clone(), doc, name, wanted);
-    let team = state
-        .commits
-        .run(input, |(ctx, doc, name, wanted), tx| Box::pin(create_in(tx, ctx, doc, name, wanted)))
-        .await?;
+    let team = super::commit(state, ctx, input, |(ctx, doc, name, wanted), tx| {
+        Box::pin(create_in(tx, ctx, doc, name, wanted))
+    })
+    .await?;
     let members = members_of(&state.db, team.id).await?;
     Ok(render(state, &team, Some(&members)))
 }
@@ -302,12 +303,10 @@ pub async fn update(
         return patch_members(state, ctx, id, delta, if_match).await;
     }
     let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
-    state
-        .commits
-        .run(input, |(state, ctx, id, replacement, ops, if_match), tx| {
-            Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
-        })
-        .await
+    super::commit(state, ctx, input, |(state, ctx, id, replacement, ops, if_match), tx| {
+        Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
+    })
+    .await
 }
 
 async fn update_in(
@@ -408,12 +407,10 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
-    state
-        .commits
-        .run(input, |(state, ctx, id, if_match), tx| {
-            Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
-        })
-        .await
+    super::commit(state, ctx, input, |(state, ctx, id, if_match), tx| {
+        Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
+    })
+    .await
 }
 
 async fn delete_in(

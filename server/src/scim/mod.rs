@@ -25,3 +25,24 @@ pub mod user_views;
 pub mod users;
 pub mod value;
 pub mod value_filter;
+
+use sea_orm::DatabaseTransaction;
+
+use crate::{AppState, error::ApiError, group_commit::Applied};
+use tokens::ScimContext;
+
+/// Applies a directory write through group commit: the org's role mapper is prepared before,
+/// and its calls are recorded after, whether the write committed or was refused.
+pub async fn commit<I, O, F>(state: &AppState, ctx: &ScimContext, input: I, apply: F) -> Result<O, ApiError>
+where
+    I: Send + Sync + 'static,
+    O: Send + 'static,
+    F: for<'a> Fn(&'a I, &'a DatabaseTransaction) -> Applied<'a, O> + Send + 'static,
+{
+    let mapper = ctx.prepare_role_mapper(state).await?;
+    let result = state.commits.run(input, apply).await;
+    if let Some(mapper) = mapper {
+        mapper.flush(state, ctx.meta()).await;
+    }
+    result
+}

@@ -2,9 +2,12 @@
 //! previous ones working for 24 hours (in-flight IdP requests), and each use of such a legacy
 //! token is audited; revoking removes every token of the org at once.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{org, scim_token};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+use tokio::sync::OnceCell;
 use uuid::Uuid;
 
 use crate::{
@@ -19,6 +22,7 @@ use crate::{
     crypto, db,
     error::ApiError,
     http::RequestMeta,
+    plugins::directory::DirectoryMapper,
     scope::{OrgId, Scope},
 };
 
@@ -118,6 +122,9 @@ pub struct ScimContext {
     pub token_id: Uuid,
     /// An owner allowed this token to adopt, deactivate and delete owners' memberships.
     pub manage_owners: bool,
+    /// The org's role-mapper plugin for directory writes, prepared by the first write of the
+    /// request ([`super::commit`]) and shared by the copies of the context that write takes.
+    role_mapper: Arc<OnceCell<Option<Arc<DirectoryMapper>>>>,
 }
 
 /// The SCIM request's [`Scope`]: the token's org, the directory as actor.
@@ -132,6 +139,20 @@ impl std::ops::Deref for ScimContext {
 impl ScimContext {
     pub fn scope(&self) -> &Scope {
         &self.scope
+    }
+
+    /// Prepares the org's role mapper for this request's writes (once), if the org names one.
+    pub async fn prepare_role_mapper(
+        &self,
+        state: &AppState,
+    ) -> Result<Option<Arc<DirectoryMapper>>, ApiError> {
+        let load = || DirectoryMapper::load(state, &self.org, format!("scim-token:{}", self.token_id));
+        self.role_mapper.get_or_try_init(load).await.cloned()
+    }
+
+    /// The role mapper [`Self::prepare_role_mapper`] prepared.
+    pub fn role_mapper(&self) -> Option<&DirectoryMapper> {
+        self.role_mapper.get().and_then(Option::as_deref)
     }
 
     /// The directory may change an owner's membership only with an owner's leave.
@@ -189,5 +210,11 @@ pub async fn authenticate(
         }
         tx.commit().await?;
     }
-    Ok(ScimContext { scope, org, token_id: token.id, manage_owners: token.manage_owners })
+    Ok(ScimContext {
+        scope,
+        org,
+        token_id: token.id,
+        manage_owners: token.manage_owners,
+        role_mapper: Arc::default(),
+    })
 }

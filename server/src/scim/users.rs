@@ -24,12 +24,12 @@ use crate::{
     AppState,
     changes::{
         self, Event,
-        catalog::{ScimUserCreated, ScimUserDeleted, ScimUserUpdated},
+        catalog::{MemberRoleChanged, ScimUserCreated, ScimUserDeleted, ScimUserUpdated, TextChange},
     },
     credentials,
     domains::service::OrgDomains,
     error::{ApiError, ErrorKind},
-    members,
+    mapping, members,
     orgs::MembershipStatus,
     permissions,
     provisioning::{self, JoinOutcome},
@@ -93,7 +93,8 @@ pub async fn create(state: &AppState, ctx: &ScimContext, body: &Value) -> Result
     let email = identity_email(&doc, &user_name)?;
     let create =
         Create { ctx: ctx.clone(), active: asked_active(&doc).unwrap_or(true), doc, user_name, email };
-    let (loaded, adopted) = state.commits.run(create, |create, tx| Box::pin(create.apply_to(tx))).await?;
+    let (loaded, adopted) =
+        super::commit(state, ctx, create, |create, tx| Box::pin(create.apply_to(tx))).await?;
     // Only an adopted membership can already be in teams.
     let related = if adopted {
         Related::load(&state.db, ctx.org.id, &[&loaded]).await?
@@ -201,8 +202,30 @@ impl Create {
         if !active {
             credentials::reconcile(tx, ctx).await?;
         }
+        derive_role(tx, ctx, &mut loaded, now).await?;
         Ok((loaded, adopted))
     }
+}
+
+/// With a role-mapper plugin the directory's attributes decide the role as well as its groups:
+/// the role of the member a write created or changed is derived again (the plugin may refuse
+/// the write). Without one, attributes have no say and nothing happens.
+async fn derive_role(
+    tx: &DatabaseTransaction,
+    ctx: &ScimContext,
+    loaded: &mut Loaded,
+    now: DateTime<Utc>,
+) -> Result<(), ApiError> {
+    let Some(mapper) = ctx.role_mapper() else { return Ok(()) };
+    let user_id = loaded.row.user_id;
+    let role_changes = mapping::service::recompute(tx, ctx.scope(), &[user_id], now, Some(mapper)).await?;
+    for change in role_changes {
+        loaded.membership.role = change.to.clone();
+        let changed = MemberRoleChanged { user_id, role: TextChange { from: change.from, to: change.to } };
+        changes::record(tx, ctx, Event::MemberRoleChanged(changed)).await?;
+        credentials::reconcile(tx, ctx).await?;
+    }
+    Ok(())
 }
 
 /// A provisioning rule's refusal in SCIM's words (RFC 7644 §3.12).
@@ -293,9 +316,8 @@ pub async fn update(
         Change::Patch(body) => (None, Some(patch::parse_patch(body)?)),
     };
     let input = (state.clone(), ctx.clone(), id, replacement, ops, if_match.map(str::to_string));
-    let (loaded, related) = state
-        .commits
-        .run(input, |(state, ctx, id, replacement, ops, if_match), tx| {
+    let (loaded, related) =
+        super::commit(state, ctx, input, |(state, ctx, id, replacement, ops, if_match), tx| {
             Box::pin(update_in(tx, state, ctx, *id, replacement.clone(), ops.clone(), if_match.as_deref()))
         })
         .await?;
@@ -380,6 +402,9 @@ async fn update_in(
     if active_changed {
         credentials::reconcile(tx, ctx).await?;
     }
+    if changed_doc || active_changed {
+        derive_role(tx, ctx, &mut loaded, now).await?;
+    }
     // The manager may have changed; the teams cannot have.
     let related = if changed_doc { related.with_managers_of(tx, org_id, &loaded).await? } else { related };
     Ok((loaded, related))
@@ -392,12 +417,10 @@ pub async fn delete(
     if_match: Option<&str>,
 ) -> Result<(), ApiError> {
     let input = (state.clone(), ctx.clone(), id, if_match.map(str::to_string));
-    state
-        .commits
-        .run(input, |(state, ctx, id, if_match), tx| {
-            Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
-        })
-        .await
+    super::commit(state, ctx, input, |(state, ctx, id, if_match), tx| {
+        Box::pin(delete_in(tx, state, ctx, *id, if_match.as_deref()))
+    })
+    .await
 }
 
 async fn delete_in(

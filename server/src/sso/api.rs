@@ -218,7 +218,7 @@ impl SsoProvidersApi {
     ) -> ApiResult<Json<CheckResult>> {
         org.require(Permission::SsoManage)?;
         let row = service::find(&state.db, &org, id.0).await?;
-        state.sso_checks.admit(row.id)?;
+        super::check::admit(&state.sso_checks, row.id)?;
         let settings = service::Settings::of(&row)?;
         Ok(Json(check::run(&state, &settings, org.now()).await))
     }

@@ -1,10 +1,9 @@
 //! `POST .../sso/providers/{id}/test`: the configuration checked against the live IdP, with
 //! nothing changed. The answer's `reason` comes from a fixed vocabulary ([`Reason`]).
 
-use std::{hash::Hash, num::NonZeroU32, time::Duration};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use poem_openapi::{Enum, Object};
 use serde::Deserialize;
 use uuid::Uuid;
@@ -18,6 +17,7 @@ use crate::{
     AppState,
     error::ApiError,
     outbound::{Outbound, OutboundError},
+    rate::Limiter,
 };
 
 const FETCH_TIMEOUT: Duration = Duration::from_secs(10);
@@ -73,43 +73,22 @@ impl CheckResult {
     }
 }
 
-/// A per-provider budget of events a minute (on this node). The default keeps people from
-/// turning the check into a way of making the server fetch URLs in a loop.
-pub struct Limiter<K: Hash + Eq + Clone = Uuid>(DefaultKeyedRateLimiter<K>);
-
-impl Default for Limiter {
-    fn default() -> Self {
-        Self::per_minute(CHECKS_PER_MINUTE)
-    }
+/// How often each provider may be tested (on this node): the budget keeps people from turning
+/// the check into a way of making the server fetch URLs in a loop.
+pub fn limiter() -> Limiter {
+    Limiter::per_minute(CHECKS_PER_MINUTE)
 }
 
-impl<K: Hash + Eq + Clone> Limiter<K> {
-    pub fn per_minute(events: u32) -> Self {
-        let per_minute = NonZeroU32::new(events).unwrap_or(NonZeroU32::MIN);
-        Self(RateLimiter::keyed(Quota::per_minute(per_minute)))
+/// Spends one of the provider's tests, or answers 429.
+pub fn admit(limiter: &Limiter, provider: Uuid) -> Result<(), ApiError> {
+    if limiter.allows(&provider) {
+        return Ok(());
     }
-
-    /// Whether `key` has budget left (and spends one).
-    pub fn allows(&self, key: &K) -> bool {
-        self.0.check_key(key).is_ok()
-    }
-
-    /// Forgets keys whose budget is full again (so the map does not grow without end).
-    pub fn forget_idle(&self) {
-        self.0.retain_recent();
-    }
-}
-
-impl Limiter {
-    pub fn admit(&self, provider: Uuid) -> Result<(), ApiError> {
-        self.0.check_key(&provider).map_err(|_| {
-            ApiError::rate_limited(
-                "SSO_TEST_RATE_LIMITED",
-                format!("a provider may be tested {CHECKS_PER_MINUTE} times a minute; try again shortly"),
-                60 / u64::from(CHECKS_PER_MINUTE),
-            )
-        })
-    }
+    Err(ApiError::rate_limited(
+        "SSO_TEST_RATE_LIMITED",
+        format!("a provider may be tested {CHECKS_PER_MINUTE} times a minute; try again shortly"),
+        60 / u64::from(CHECKS_PER_MINUTE),
+    ))
 }
 
 pub async fn run(state: &AppState, settings: &Settings, now: DateTime<Utc>) -> CheckResult {

@@ -383,7 +383,7 @@ pub async fn finish(
     // Everything but the token's own mechanics, for a role-mapper plugin.
     const MECHANICS: &[&str] =
         &["iss", "aud", "exp", "iat", "nbf", "nonce", "at_hash", "c_hash", "auth_time", "azp", "sid", "jti"];
-    let attributes = super::signin::plugin_attributes(
+    let attributes = crate::plugins::plugin_attributes(
         claims
             .iter()
             .filter(|(name, _)| !MECHANICS.contains(&name.as_str()) && name.as_str() != groups_claim)

@@ -127,7 +127,7 @@ pub async fn accept(
         subject: verified.name_id.clone(),
         email: verified.email.clone(),
         groups: verified.groups.clone(),
-        attributes: super::signin::plugin_attributes(
+        attributes: crate::plugins::plugin_attributes(
             verified.attributes.iter().map(|(name, values)| (name.as_str(), values.join(","))),
         ),
     };

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use guildhall_entities::{membership, org, sso_code, sso_identity, sso_provider, user};
-use guildhall_plugin_host::{RoleDecision, RoleInput, Source};
+use guildhall_plugin_host::{RoleInput, Source};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter,
     sea_query::Expr,
@@ -30,10 +30,9 @@ use crate::{
     domains::{self, names, service::OrgDomains},
     error::ApiError,
     http::RequestMeta,
-    mapping::{Group, service::Ranked},
+    mapping::{self, Decided, Group, service::Ranked},
     orgs::{self, MembershipStatus},
-    permissions,
-    plugins::service as plugins,
+    plugins::service::{self as plugins, Ruling, Verdict},
     provisioning::{self, JoinOutcome},
     scope::{OrgId, Origin, Scope},
     sessions::service::{self as sessions, Authn, SignedIn},
@@ -56,24 +55,6 @@ pub struct Asserted {
     pub groups: Vec<String>,
     /// The other claims or attributes, flattened to text (for a role-mapper plugin).
     pub attributes: std::collections::BTreeMap<String, String>,
-}
-
-/// At most this many attributes, each name and value at most this long, reach a plugin.
-const MAX_PLUGIN_ATTRIBUTES: usize = 64;
-const MAX_PLUGIN_ATTRIBUTE_LEN: usize = 1024;
-
-/// Claims or attributes as a plugin sees them: text values, bounded in count and length.
-pub fn plugin_attributes<'a>(
-    pairs: impl IntoIterator<Item = (&'a str, String)>,
-) -> std::collections::BTreeMap<String, String> {
-    pairs
-        .into_iter()
-        .filter(|(name, value)| {
-            name.len() <= MAX_PLUGIN_ATTRIBUTE_LEN && value.len() <= MAX_PLUGIN_ATTRIBUTE_LEN
-        })
-        .take(MAX_PLUGIN_ATTRIBUTES)
-        .map(|(name, value)| (name.to_string(), value))
-        .collect()
 }
 
 /// A sign-in that did not finish: refused for a reason the user is shown and the org audits, or
@@ -165,19 +146,30 @@ pub async fn complete(
         ),
         None => None,
     };
+    let org = org::Entity::find_by_id(provider.org_id)
+        .one(&state.db)
+        .await?
+        .ok_or_else(|| refused(Reason::ProviderDisabled, "the provider's org is gone"))?;
     // The org's role mapper decides before the write transaction starts (it may take a while).
     let verdict = match provider.role_mapper_plugin_id {
         Some(plugin_id) => {
-            plugin_verdict(state, meta, provider, method, plugin_id, &subject, email.as_deref(), &asserted)
-                .await?
+            let input = RoleInput {
+                org_slug: org.slug.clone(),
+                source: match method {
+                    SsoKind::Oidc => Source::Oidc,
+                    SsoKind::Saml => Source::Saml,
+                },
+                subject: subject.clone(),
+                email: email.clone().unwrap_or_default(),
+                groups: asserted.groups.iter().take(MAX_GROUPS).cloned().collect(),
+                attributes: asserted.attributes.clone(),
+            };
+            plugin_verdict(state, meta, provider, plugin_id, input).await?
         }
         None => Verdict::default(),
     };
     let tx = db::begin_write(&state.writer).await?;
-    let org = org::Entity::find_by_id(provider.org_id)
-        .one(&tx)
-        .await?
-        .ok_or_else(|| refused(Reason::ProviderDisabled, "the provider's org is gone"))?;
+    // The provider is the org's (deleted with it), so finding it still enabled finds the org.
     let current = sso_provider::Entity::find_by_id(provider.id).one(&tx).await?;
     if !current.is_some_and(|p| p.enabled) {
         return Err(refused(Reason::ProviderDisabled, "the provider is disabled"));
@@ -249,9 +241,9 @@ pub async fn complete(
     let scope = origin.as_actor(Actor::User(account.id)).in_org(OrgId::stored(org.id));
     let groups: Vec<&str> = asserted.groups.iter().take(MAX_GROUPS).map(String::as_str).collect();
     let ranked = Ranked::load(&tx, org.id).await?;
-    let mapped = match verdict.role.as_deref() {
-        Some(role) => Some(role),
-        None => ranked.role_for(groups.iter().map(|g| Group { name: g, external_id: None })),
+    let decided = match verdict.role {
+        Some(decided) => Some(decided),
+        None => ranked.decide(groups.iter().map(|g| Group { name: g, external_id: None })),
     };
     let (membership, joined) = match provisioning::admit_under(
         &tx,
@@ -259,7 +251,7 @@ pub async fn complete(
         &org,
         &domains,
         &account,
-        mapped.unwrap_or(&provider.default_role),
+        decided.as_ref().map_or(&provider.default_role, |d| &d.role),
         consent,
     )
     .await
@@ -281,7 +273,7 @@ pub async fn complete(
         changes::record(&tx, &scope, Event::MemberAdded(added)).await?;
         membership.role.clone()
     } else {
-        apply_mapped_role(&tx, &scope, &membership, mapped, now).await?
+        apply_mapped_role(&tx, &scope, &membership, decided.as_ref(), now).await?
     };
     if !verdict.teams.is_empty() {
         crate::teams::service::place_by_name(&tx, &scope, &account, &verdict.teams, now).await?;
@@ -369,75 +361,36 @@ fn refusal(err: ApiError) -> Failure {
     }
 }
 
-/// Groups that map to a role decide an existing member's role at every sign-in (the org's last
-/// owner is never demoted); groups that map to nothing leave it as it is.
+/// A role the groups map to, or the plugin decided, becomes an existing member's role at every
+/// sign-in, within the decision's reach (never the org's last owner); groups that map to
+/// nothing leave it as it is.
 async fn apply_mapped_role(
     tx: &DatabaseTransaction,
     scope: &Scope,
     membership: &membership::Model,
-    mapped: Option<&str>,
+    decided: Option<&Decided>,
     now: DateTime<Utc>,
 ) -> Result<String, ApiError> {
-    let Some(target) = mapped else { return Ok(membership.role.clone()) };
-    if target == membership.role || !crate::roles::service::exists(tx, membership.org_id, target).await? {
+    let Some(decided) = decided else { return Ok(membership.role.clone()) };
+    let Some(change) = mapping::service::apply(tx, membership, decided, now).await? else {
         return Ok(membership.role.clone());
-    }
-    if membership.role == permissions::OWNER
-        && !crate::mapping::service::other_owner(tx, membership.org_id, membership.id).await?
-    {
-        return Ok(membership.role.clone());
-    }
-    membership::Entity::update_many()
-        .col_expr(membership::Column::Role, Expr::value(target))
-        .col_expr(membership::Column::UpdatedAt, Expr::value(now))
-        .filter(membership::Column::Id.eq(membership.id))
-        .exec(tx)
-        .await?;
-    let changed = MemberRoleChanged {
-        user_id: membership.user_id,
-        role: TextChange { from: membership.role.clone(), to: target.to_string() },
     };
+    let changed =
+        MemberRoleChanged { user_id: change.user_id, role: TextChange { from: change.from, to: change.to } };
     changes::record(tx, scope, Event::MemberRoleChanged(changed)).await?;
-    Ok(target.to_string())
-}
-
-/// What the org's role-mapper plugin decided: a role (none: the mapping table and default role
-/// decide) and teams to place the person in.
-#[derive(Default)]
-struct Verdict {
-    role: Option<String>,
-    teams: Vec<String>,
+    Ok(decided.role.clone())
 }
 
 /// Asks the provider's role-mapper plugin. A denial refuses the sign-in with the plugin's
 /// reason; a failure (already audited as `plugin.failed`) refuses it only when the provider
 /// fails closed, and otherwise leaves the decision to the mapping table and default role.
-#[allow(clippy::too_many_arguments)]
 async fn plugin_verdict(
     state: &AppState,
     meta: &RequestMeta,
     provider: &sso_provider::Model,
-    method: SsoKind,
     plugin_id: Uuid,
-    subject: &str,
-    email: Option<&str>,
-    asserted: &Asserted,
+    input: RoleInput,
 ) -> Result<Verdict, Failure> {
-    let org = org::Entity::find_by_id(provider.org_id)
-        .one(&state.db)
-        .await?
-        .ok_or_else(|| refused(Reason::ProviderDisabled, "the provider's org is gone"))?;
-    let input = RoleInput {
-        org_slug: org.slug,
-        source: match method {
-            SsoKind::Oidc => Source::Oidc,
-            SsoKind::Saml => Source::Saml,
-        },
-        subject: subject.to_string(),
-        email: email.unwrap_or_default().to_string(),
-        groups: asserted.groups.iter().take(MAX_GROUPS).cloned().collect(),
-        attributes: asserted.attributes.clone(),
-    };
     let call = plugins::Call {
         org_id: provider.org_id,
         plugin_id,
@@ -447,8 +400,8 @@ async fn plugin_verdict(
         meta,
     };
     match plugins::map_role(state, &call, input).await {
-        Ok(RoleDecision::Assign { role, teams }) => Ok(Verdict { role, teams }),
-        Ok(RoleDecision::Deny { reason }) => {
+        Ok(Ruling::Assign(verdict)) => Ok(verdict),
+        Ok(Ruling::Deny(reason)) => {
             Err(refused(Reason::DeniedByPlugin, reason.chars().take(300).collect::<String>()))
         }
         Err(failed) if provider.plugin_fail_closed => Err(refused(

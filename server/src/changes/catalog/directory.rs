@@ -99,6 +99,16 @@ pub struct GroupRoleMappingCreated {
     pub role_changes: Vec<RoleChange>,
 }
 
+/// The org's role-mapper plugin for directory-managed members was named, changed or removed.
+#[derive(Clone, Debug, Object)]
+pub struct GroupRoleMappingPluginChanged {
+    /// The plugin now deciding (none: the mapping table alone).
+    pub plugin_id: Option<Uuid>,
+    /// `open` or `closed`.
+    pub plugin_failure: String,
+    pub role_changes: Vec<RoleChange>,
+}
+
 #[derive(Clone, Debug, Object)]
 pub struct GroupRoleMappingDeleted {
     pub mapping_id: Uuid,

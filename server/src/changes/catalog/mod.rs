@@ -230,6 +230,10 @@ catalog! {
     /// A group-to-role mapping was deleted; `role_changes` lists the members it re-roled.
     GroupRoleMappingDeleted(GroupRoleMappingDeleted) = "group_role_mapping.deleted", 1, Org,
         |e| Some(("group_role_mapping", e.mapping_id.to_string()));
+    /// The org's role-mapper plugin for directory-managed members changed; `role_changes` lists
+    /// the members it re-roled.
+    GroupRoleMappingPluginChanged(GroupRoleMappingPluginChanged) = "group_role_mapping.plugin_changed", 1, Org,
+        |e| e.plugin_id.map(|id| ("plugin", id.to_string()));
     /// A member made a personal API token for this organization.
     ApiTokenCreated(ApiTokenCreated) = "api_token.created", 1, Org, |e| Some(("api_token", e.token_id.to_string()));
     /// A personal API token was revoked.
