@@ -450,6 +450,24 @@ async fn login(ctx: &Ctx, email: &str) -> Result<Tokens, String> {
     tokens_of(&send_json(login_request(ctx, email)).await?)
 }
 
+/// Signs up the first account of a fresh server (`email`): its access token and the id of the
+/// org it owns.
+async fn sign_up_owner(client: &reqwest::Client, base: &str, email: &str) -> Result<(String, String)> {
+    let resp = client
+        .post(format!("{base}/api/v1/auth/signup"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .with_context(|| format!("signup of {email}"))?;
+    if resp.status() != reqwest::StatusCode::CREATED {
+        bail!("signup of {email}: expected 201, got {}", error_of(resp).await);
+    }
+    let body: Value = resp.json().await.with_context(|| format!("signup of {email}"))?;
+    let access = body["access_token"].as_str().context("the signup answer has no access_token")?;
+    let org = body["org"]["id"].as_str().context("the signup answer has no org.id")?;
+    Ok((access.to_string(), org.to_string()))
+}
+
 /// Signs up `count` accounts one after the other and returns the first one's tokens.
 async fn signup_users(client: &reqwest::Client, base: &str, count: usize) -> Result<(Vec<String>, Tokens)> {
     let mut emails = Vec::with_capacity(count);

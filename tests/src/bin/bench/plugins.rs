@@ -12,6 +12,10 @@
 //!   `sso.rs`) with the provider as created, then with the role-mapper example uploaded to the
 //!   org and attached to the provider, then detached again (a control for drift as the
 //!   database grows). Each phase follows an untimed pass of one sign-in per user.
+//! - SCIM pushes, on the same server: `--scim-members` directory users, then rounds that
+//!   alternate without and with the role-mapper example as the org's SCIM role mapper; each
+//!   round creates a group of all of them (one request, every member's role derived again) and
+//!   deletes it. Also timed: naming the plugin, which derives every member's role at once.
 
 use std::{
     path::Path,
@@ -29,7 +33,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use super::{
-    Database, error_of, percentile, server_binary,
+    Database, error_of, percentile, server_binary, server_cpu,
     sso::{self, Ctx, Phase},
 };
 
@@ -47,9 +51,15 @@ pub struct PluginsArgs {
     /// PostgreSQL URL; when given, the sign-ins run on PostgreSQL after SQLite.
     #[arg(long, env = "GUILDHALL_BENCH_DATABASE_URL")]
     database_url: Option<String>,
-    /// Skip the sign-ins (no server is started).
+    /// Skip the sign-ins and SCIM pushes (no server is started).
     #[arg(long)]
     no_signins: bool,
+    /// Directory users pushed in one SCIM group per round.
+    #[arg(long, default_value_t = 200)]
+    scim_members: usize,
+    /// SCIM rounds each way (without and with the role mapper, alternating).
+    #[arg(long, default_value_t = 3)]
+    scim_rounds: usize,
 }
 
 /// Loads timed per compile figure.
@@ -58,8 +68,13 @@ const ROLE_MAPPER: &str = "role-mapper-example";
 const TRANSFORM: &str = "slack-transform";
 
 pub async fn run(args: PluginsArgs) -> Result<()> {
-    if args.calls == 0 || args.signins == 0 || args.concurrency == 0 {
-        bail!("--calls, --signins and --concurrency must be at least 1");
+    if args.calls == 0
+        || args.signins == 0
+        || args.concurrency == 0
+        || args.scim_members == 0
+        || args.scim_rounds == 0
+    {
+        bail!("--calls, --signins, --concurrency, --scim-members and --scim-rounds must be at least 1");
     }
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mapper = read_example(ROLE_MAPPER)?;
@@ -322,7 +337,98 @@ async fn signins(binary: &Path, database: &Database, args: &PluginsArgs) -> Resu
         p50(&with) - baseline_p50,
         with.cpu_ms_per_signin() - baseline_cpu
     );
-    check(&[&without, &with, &again])
+    check(&[&without, &with, &again])?;
+    println!();
+    scim_pushes(&ctx, pid, &access, &org, &plugin_id, args).await
+}
+
+// SCIM pushes with and without the org's SCIM role mapper
+// ---------------------------------------------------------------------------------------------
+
+/// A request the bench makes with the owner's or the SCIM token, which must answer `want`.
+async fn call(req: reqwest::RequestBuilder, want: StatusCode, what: &str) -> Result<Value> {
+    let resp = req.send().await.with_context(|| what.to_string())?;
+    if resp.status() != want {
+        bail!("{what}: expected {want}, got {}", error_of(resp).await);
+    }
+    Ok(resp.json().await.unwrap_or(Value::Null))
+}
+
+async fn scim_pushes(
+    ctx: &Ctx,
+    pid: u32,
+    access: &str,
+    org: &str,
+    plugin_id: &str,
+    args: &PluginsArgs,
+) -> Result<()> {
+    let members = args.scim_members;
+    let issue = ctx.client.post(ctx.url(&format!("/api/v1/orgs/{org}/scim/token"))).bearer_auth(access);
+    let token = call(issue, StatusCode::CREATED, "issuing a SCIM token").await?;
+    let token = token["token"].as_str().context("no SCIM token")?.to_string();
+    let mut ids = Vec::with_capacity(members);
+    for i in 0..members {
+        let email = format!("dir{i}@example.com");
+        let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": email,
+            "emails": [{ "value": email, "primary": true }], "externalId": format!("ext-{i}") });
+        let req = ctx.client.post(ctx.url("/scim/v2/Users")).bearer_auth(&token).json(&body);
+        let user = call(req, StatusCode::CREATED, "creating a SCIM user").await?;
+        ids.push(json!({ "value": user["id"].as_str().context("no SCIM id")? }));
+    }
+    let mapping = json!({ "group": "re:.*-admins", "role": "admin" });
+    let req =
+        ctx.client.post(ctx.url(&format!("/api/v1/orgs/{org}/group-role-mappings"))).bearer_auth(access);
+    call(req.json(&mapping), StatusCode::CREATED, "mapping *-admins to admin").await?;
+    println!(
+        "== plugins: SCIM pushes ({members} members in one group per round, {} rounds each way, alternating) ==",
+        args.scim_rounds
+    );
+    let setting = ctx.url(&format!("/api/v1/orgs/{org}/group-role-mappings/plugin"));
+    let mut totals: [(Duration, Duration); 2] = Default::default();
+    for round in 0..args.scim_rounds * 2 {
+        let with = round % 2 == 1;
+        let plugin = if with { json!(plugin_id) } else { Value::Null };
+        let cpu_before = server_cpu(pid)?;
+        let started = Instant::now();
+        let req = ctx.client.put(&setting).bearer_auth(access).json(&json!({ "plugin_id": plugin }));
+        call(req, StatusCode::OK, "setting the SCIM role mapper").await?;
+        if round == 1 {
+            println!(
+                "naming the plugin (derives all {members} members): {:.1} ms, server CPU {:.1} ms",
+                ms(started.elapsed()),
+                ms(server_cpu(pid)?.saturating_sub(cpu_before))
+            );
+        }
+        let body = json!({ "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+            "displayName": format!("round{round}-admins"), "members": ids });
+        let cpu_before = server_cpu(pid)?;
+        let started = Instant::now();
+        let req = ctx.client.post(ctx.url("/scim/v2/Groups")).bearer_auth(&token).json(&body);
+        let group = call(req, StatusCode::CREATED, "pushing a SCIM group").await?;
+        let (wall, cpu) = (started.elapsed(), server_cpu(pid)?.saturating_sub(cpu_before));
+        totals[usize::from(with)].0 += wall;
+        totals[usize::from(with)].1 += cpu;
+        let path = format!("/scim/v2/Groups/{}", group["id"].as_str().context("no group id")?);
+        let req = ctx.client.delete(ctx.url(&path)).bearer_auth(&token);
+        call(req, StatusCode::NO_CONTENT, "deleting the SCIM group").await?;
+    }
+    let rounds = u32::try_from(args.scim_rounds).unwrap_or(u32::MAX);
+    let per_member = |d: Duration| ms(d / rounds) * 1e3 / members as f64;
+    for (label, (wall, cpu)) in
+        [("without a role mapper", totals[0]), ("with role-mapper-example", totals[1])]
+    {
+        println!(
+            "{label:<26} push {:>7.1} ms   server CPU {:>7.1} ms   = {:>6.0} µs CPU per member",
+            ms(wall / rounds),
+            ms(cpu / rounds),
+            per_member(cpu)
+        );
+    }
+    println!(
+        "the SCIM role mapper adds {:+.0} µs of server CPU per member whose role is derived",
+        per_member(totals[1].1) - per_member(totals[0].1)
+    );
+    print_runs(ctx, access, org, plugin_id).await
 }
 
 fn check(phases: &[&Phase]) -> Result<()> {

@@ -23,8 +23,8 @@ use reqwest::{
 use serde_json::{Value, json};
 
 use super::{
-    Database, ERROR_SAMPLES, Outcome, PASSWORD, PhaseStats, READY_DEADLINE, REQUEST_TIMEOUT, error_of, mib,
-    number, percentile, proc_status_kib, rate, run_phase, server_binary, server_cpu, start_server,
+    Database, ERROR_SAMPLES, Outcome, PhaseStats, READY_DEADLINE, REQUEST_TIMEOUT, error_of, mib, number,
+    percentile, proc_status_kib, rate, run_phase, server_binary, server_cpu, sign_up_owner, start_server,
     wait_ready,
 };
 
@@ -253,12 +253,7 @@ fn random_seed() -> u64 {
 
 /// Signs up an owner (which creates the org) and issues the org's SCIM token.
 async fn scim_token(client: &reqwest::Client, base: &str) -> Result<String> {
-    let signup = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({ "email": format!("owner@{DOMAIN}"), "password": PASSWORD }));
-    let body = expect_json(signup, StatusCode::CREATED, "POST /api/v1/auth/signup").await?;
-    let access = body["access_token"].as_str().context("the signup answer has no access_token")?;
-    let org = body["org"]["id"].as_str().context("the signup answer has no org.id")?;
+    let (access, org) = sign_up_owner(client, base, &format!("owner@{DOMAIN}")).await?;
     let issue = client.post(format!("{base}/api/v1/orgs/{org}/scim/token")).bearer_auth(access);
     let issued = expect_json(issue, StatusCode::CREATED, "POST /api/v1/orgs/{org}/scim/token").await?;
     let token = issued["token"].as_str().context("the SCIM token answer has no token")?;

@@ -42,8 +42,8 @@ use reqwest::{StatusCode, redirect::Policy};
 use serde_json::{Value, json};
 
 use super::{
-    Database, ERROR_SAMPLES, PASSWORD, REQUEST_TIMEOUT, Server, error_of, percentile, server_binary,
-    server_cpu, start_server, wait_ready,
+    Database, ERROR_SAMPLES, REQUEST_TIMEOUT, Server, error_of, percentile, server_binary, server_cpu,
+    sign_up_owner, start_server, wait_ready,
 };
 
 #[derive(Args)]
@@ -487,18 +487,7 @@ pub(crate) async fn start_oidc_org(
         issuer_lock: tokio::sync::Mutex::new(()),
     };
 
-    let resp = ctx
-        .client
-        .post(ctx.url("/api/v1/auth/signup"))
-        .json(&json!({ "email": "owner@bench.example", "password": PASSWORD }))
-        .send()
-        .await?;
-    if resp.status() != StatusCode::CREATED {
-        bail!("signup: {}", error_of(resp).await);
-    }
-    let signup: Value = resp.json().await?;
-    let access = signup["access_token"].as_str().context("signup token")?.to_string();
-    let org = signup["org"]["id"].as_str().context("org id")?.to_string();
+    let (access, org) = sign_up_owner(&ctx.client, &ctx.base, "owner@bench.example").await?;
     for domain in ["example.com", "example.org"] {
         let path = format!("/api/v1/orgs/{org}/email-domains");
         admin_post(&ctx, &access, &path, &json!({ "domain": domain }), StatusCode::CREATED).await?;

@@ -20,7 +20,9 @@ use poem::{
 };
 use serde_json::{Value, json};
 
-use super::{Database, PASSWORD, error_of, percentile, server_binary, server_cpu, start_server, wait_ready};
+use super::{
+    Database, error_of, percentile, server_binary, server_cpu, sign_up_owner, start_server, wait_ready,
+};
 
 #[derive(Args)]
 pub struct WebhooksArgs {
@@ -157,15 +159,7 @@ async fn bench_database(binary: &std::path::Path, database: &Database, args: &We
     wait_ready(&mut server, &client).await?;
     let pid = server.pid();
     let base = server.url("");
-    let signup: Value = client
-        .post(format!("{base}/api/v1/auth/signup"))
-        .json(&json!({ "email": "owner@bench.example", "password": PASSWORD }))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let access = signup["access_token"].as_str().context("signup token")?.to_string();
-    let org = signup["org"]["id"].as_str().context("org id")?.to_string();
+    let (access, org) = sign_up_owner(&client, &base, "owner@bench.example").await?;
     let scim: Value = client
         .post(format!("{base}/api/v1/orgs/{org}/scim/token"))
         .bearer_auth(&access)
